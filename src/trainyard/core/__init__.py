@@ -1,0 +1,1 @@
+"""Entities, value objects and pure rules: no framework, no I/O."""

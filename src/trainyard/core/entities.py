@@ -1,0 +1,104 @@
+"""Tracking entities. They map one to one onto MLflow's (experiment and run ids, lifecycle stage).
+
+Times are UTC milliseconds since the epoch. Ids are opaque strings: experiment ids are decimal
+strings (MLflow's convention), run ids 32 hex characters.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class RunStatus(enum.StrEnum):
+    """The lifecycle of a run; the terminal ones set ``end_time``."""
+
+    RUNNING = "RUNNING"
+    SCHEDULED = "SCHEDULED"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+    KILLED = "KILLED"
+
+    @property
+    def is_terminal(self) -> bool:
+        """True for FINISHED, FAILED and KILLED."""
+        return self in (RunStatus.FINISHED, RunStatus.FAILED, RunStatus.KILLED)
+
+
+class LifecycleStage(enum.StrEnum):
+    """Soft deletion, as MLflow has it: deleted things can be restored."""
+
+    ACTIVE = "active"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """A namespace for experiments, jobs, models and endpoints."""
+
+    name: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    """A named group of runs inside a workspace."""
+
+    experiment_id: str
+    workspace: str
+    name: str
+    artifact_location: str
+    lifecycle_stage: LifecycleStage
+    created_at: int
+    updated_at: int
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One point of a metric's history."""
+
+    key: str
+    value: float
+    timestamp: int
+    step: int
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One execution: its status, parameters, tags and the latest value of each metric."""
+
+    run_id: str
+    experiment_id: str
+    workspace: str
+    name: str
+    status: RunStatus
+    start_time: int
+    end_time: int | None
+    lifecycle_stage: LifecycleStage
+    artifact_uri: str
+    parent_run_id: str | None = None
+    status_message: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, Metric] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactInfo:
+    """A file or folder under a run's artifact root."""
+
+    path: str
+    is_dir: bool
+    size: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list, and the token of the next (None on the last page)."""
+
+    items: list[T]
+    next_page_token: str | None = None

@@ -1,0 +1,75 @@
+"""Size limits, the same as MLflow's so that anything one accepts the other accepts too."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from trainyard.errors import InvalidArgument
+
+MAX_NAME_LENGTH = 250
+MAX_PARAM_VALUE_LENGTH = 6000
+MAX_TAG_VALUE_LENGTH = 8000
+MAX_EXPERIMENT_TAG_VALUE_LENGTH = 5000
+MAX_KEY_LENGTH = 250
+MAX_METRICS_PER_BATCH = 10_000
+MAX_PARAMS_PER_BATCH = 100
+MAX_TAGS_PER_BATCH = 100
+MAX_RESULTS = 50_000
+DEFAULT_RESULTS = 1_000
+FLOAT_MAX = 1.7976931348623157e308
+
+_KEY_RE = re.compile(r"^[\w\-. /:]+$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,62}$")
+
+
+def check_key(kind: str, key: object) -> str:
+    """A metric, param or tag key: non-empty, at most 250 characters, no path tricks."""
+    if not isinstance(key, str) or not key:
+        raise InvalidArgument(f"{kind} key must be a non-empty string")
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidArgument(
+            f"{kind} key {key[:40]!r}... is {len(key)} characters; the limit is {MAX_KEY_LENGTH}"
+        )
+    if not _KEY_RE.match(key) or ".." in key.split("/") or key.startswith("/"):
+        raise InvalidArgument(
+            f"{kind} key {key!r} may only contain letters, digits, '_', '-', '.', ' ', '/' and ':'"
+        )
+    return key
+
+
+def check_value(kind: str, key: str, value: object, limit: int) -> str:
+    """A param or tag value: a string of at most ``limit`` characters."""
+    if not isinstance(value, str):
+        raise InvalidArgument(f"{kind} {key!r} must have a string value, got {type(value).__name__}")
+    if len(value) > limit:
+        raise InvalidArgument(
+            f"{kind} {key!r} has a value of {len(value)} characters; the limit is {limit}"
+        )
+    return value
+
+
+def clamp_metric(value: float) -> float:
+    """Infinities are stored clamped to the largest double, as MLflow's SQL store does."""
+    if math.isinf(value):
+        return FLOAT_MAX if value > 0 else -FLOAT_MAX
+    return value
+
+
+def check_workspace_name(name: str) -> str:
+    """A workspace name: letters, digits, '_', '.', '-'; at most 63 characters."""
+    if not _NAME_RE.match(name):
+        raise InvalidArgument(
+            f"workspace name {name!r} must start with a letter or digit and use only letters, "
+            "digits, '_', '.' and '-' (63 characters at most)"
+        )
+    return name
+
+
+def check_name(kind: str, name: object) -> str:
+    """An experiment or run name: non-empty, at most 250 characters."""
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidArgument(f"{kind} name must be a non-empty string")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidArgument(f"{kind} name is {len(name)} characters; the limit is 250")
+    return name

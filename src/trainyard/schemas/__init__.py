@@ -1,0 +1,45 @@
+"""Wire models shared by the server and the SDK (pydantic and ``core`` only)."""
+
+from trainyard.schemas.auth import Principal, Token, TokenCreate, TokenCreated, TokenList
+from trainyard.schemas.tracking import (
+    ArtifactFile,
+    ArtifactList,
+    Experiment,
+    ExperimentCreate,
+    ExperimentList,
+    ExperimentUpdate,
+    LogBatch,
+    LogBatchResult,
+    Metric,
+    MetricHistory,
+    MetricIn,
+    Run,
+    RunCreate,
+    RunList,
+    RunSearch,
+    RunUpdate,
+)
+
+__all__ = [
+    "ArtifactFile",
+    "ArtifactList",
+    "Experiment",
+    "ExperimentCreate",
+    "ExperimentList",
+    "ExperimentUpdate",
+    "LogBatch",
+    "LogBatchResult",
+    "Metric",
+    "MetricHistory",
+    "MetricIn",
+    "Principal",
+    "Run",
+    "RunCreate",
+    "RunList",
+    "RunSearch",
+    "RunUpdate",
+    "Token",
+    "TokenCreate",
+    "TokenCreated",
+    "TokenList",
+]

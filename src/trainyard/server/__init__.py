@@ -1,0 +1,1 @@
+"""The HTTP server: one FastAPI app wiring stores, services and routers (``create_app``)."""

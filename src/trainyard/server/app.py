@@ -1,0 +1,64 @@
+"""The app factory: the one place where stores, services, routers and handlers are wired."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from trainyard.config import Settings
+from trainyard.server.auth import TokenService, bootstrap_admin_token
+from trainyard.server.errors import install_error_handlers
+from trainyard.server.routers import artifacts, experiments, runs, system
+from trainyard.store import open_artifacts, open_store
+from trainyard.tracking import TrackingService
+
+log = logging.getLogger("trainyard.server")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Open the stores named by ``settings`` (migrating them), build the services, and the app."""
+    from trainyard._version import __version__
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    store = open_store(settings.resolved_database_url)
+    artifact_store = open_artifacts(settings.resolved_artifacts)
+    tokens = TokenService(store, settings.auth_required)
+    written = bootstrap_admin_token(tokens, settings.admin_token_path)
+    if written:
+        log.warning("auth is required: an owner token was written to %s (mode 0600)", written)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    app = FastAPI(
+        title="Trainyard",
+        version=__version__,
+        description="Self-hosted ML platform: tracking API (native) under /api/v1.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.tracking = TrackingService(store, artifact_store)
+    app.state.tokens = tokens
+    install_error_handlers(app)
+    for module in (system, experiments, runs, artifacts):
+        app.include_router(module.router)
+    return app
+
+
+def upgrade_database(settings: Settings) -> str | None:
+    """Apply migrations to the configured metadata store; return the revision reached."""
+    from trainyard.store.sql.engine import make_engine
+    from trainyard.store.sql.migrate import current_revision, upgrade
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        upgrade(engine)
+        return current_revision(engine)
+    finally:
+        engine.dispose()

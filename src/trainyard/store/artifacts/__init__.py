@@ -1,0 +1,1 @@
+"""Artifact stores: files under a root, over fsspec."""

@@ -1,0 +1,455 @@
+"""The SQL tracking store: workspaces, experiments, runs, params, tags and metrics."""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from trainyard.core.entities import (
+    Experiment,
+    LifecycleStage,
+    Metric,
+    Run,
+    RunStatus,
+    Workspace,
+)
+from trainyard.core.filters import Comparison, OrderBy
+from trainyard.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
+from trainyard.store._base import TrackingStore
+from trainyard.store.sql import tables as t
+from trainyard.store.sql.engine import Database
+from trainyard.store.sql.migrate import upgrade
+from trainyard.store.sql.rows import experiment_from_row, experiment_tags, load_runs
+from trainyard.store.sql.search import build_search
+from trainyard.store.sql.tokens import SqlTokenStore
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
+
+
+def _exp_id(experiment_id: str) -> int:
+    try:
+        return int(experiment_id)
+    except (TypeError, ValueError):
+        raise NotFound(f"experiment {experiment_id!r} does not exist") from None
+
+
+class SqlTrackingStore(TrackingStore, SqlTokenStore):
+    """``TrackingStore`` (and ``TokenStore``) over SQLAlchemy Core, for SQLite and PostgreSQL."""
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.db = Database(url)
+        if migrate:
+            upgrade(self.db.engine)
+        self._insert = postgresql.insert if self.db.engine.dialect.name == "postgresql" else sqlite.insert
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.db.dispose()
+
+    # ---------------------------------------------------------------- workspaces
+    def ensure_workspace(self, name: str) -> Workspace:
+        """Create the workspace if missing."""
+        with self.db.write() as conn:
+            stmt = self._insert(t.workspaces).values(name=name, created_at=_now())
+            conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
+        return self.get_workspace(name)
+
+    def get_workspace(self, name: str) -> Workspace:
+        """The workspace or NotFound."""
+        with self.db.read() as conn:
+            row = conn.execute(select(t.workspaces).where(t.workspaces.c.name == name)).first()
+        if row is None:
+            raise NotFound(
+                f"workspace {name!r} does not exist; create it with PUT /api/v1/workspaces/{name}"
+            )
+        return Workspace(row.name, row.created_at)
+
+    def list_workspaces(self) -> list[Workspace]:
+        """All workspaces by name."""
+        with self.db.read() as conn:
+            rows = conn.execute(select(t.workspaces).order_by(t.workspaces.c.name)).all()
+        return [Workspace(r.name, r.created_at) for r in rows]
+
+    # ---------------------------------------------------------------- experiments
+    def _experiment_row(self, conn: Connection, workspace: str, experiment_id: str) -> Any:
+        e = t.experiments
+        row = conn.execute(
+            select(e).where(e.c.experiment_id == _exp_id(experiment_id), e.c.workspace == workspace)
+        ).first()
+        if row is None:
+            raise NotFound(f"experiment {experiment_id!r} does not exist in workspace {workspace!r}")
+        return row
+
+    def _experiment(self, conn: Connection, row: Any) -> Experiment:
+        return experiment_from_row(row, experiment_tags(conn, [row.experiment_id])[row.experiment_id])
+
+    def create_experiment(
+        self, workspace: str, name: str, tags: dict[str, str], artifact_location: str | None
+    ) -> Experiment:
+        """A new experiment; its artifacts live under its id unless a location is given."""
+        now = _now()
+        try:
+            with self.db.write() as conn:
+                res = conn.execute(
+                    insert(t.experiments).values(
+                        workspace=workspace,
+                        name=name,
+                        artifact_location=artifact_location or "",
+                        lifecycle_stage=LifecycleStage.ACTIVE.value,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                exp_id = res.inserted_primary_key[0]  # type: ignore[index]
+                if not artifact_location:
+                    conn.execute(
+                        update(t.experiments)
+                        .where(t.experiments.c.experiment_id == exp_id)
+                        .values(artifact_location=str(exp_id))
+                    )
+                if tags:
+                    conn.execute(
+                        insert(t.experiment_tags),
+                        [{"experiment_id": exp_id, "key": k, "value": v} for k, v in tags.items()],
+                    )
+        except IntegrityError as exc:
+            raise AlreadyExists(
+                f"an experiment named {name!r} exists already in workspace {workspace!r}"
+            ) from exc
+        return self.get_experiment(workspace, str(exp_id))
+
+    def get_experiment(self, workspace: str, experiment_id: str) -> Experiment:
+        """The experiment or NotFound."""
+        with self.db.read() as conn:
+            return self._experiment(conn, self._experiment_row(conn, workspace, experiment_id))
+
+    def get_experiment_by_name(self, workspace: str, name: str) -> Experiment:
+        """The experiment with that name or NotFound."""
+        e = t.experiments
+        with self.db.read() as conn:
+            row = conn.execute(select(e).where(e.c.workspace == workspace, e.c.name == name)).first()
+            if row is None:
+                raise NotFound(f"experiment {name!r} does not exist in workspace {workspace!r}")
+            return self._experiment(conn, row)
+
+    def list_experiments(
+        self,
+        workspace: str,
+        name_contains: str | None,
+        include_deleted: bool,
+        max_results: int,
+        offset: int,
+    ) -> tuple[list[tuple[Experiment, int, int | None]], bool]:
+        """Experiments by name with run counts and last activity."""
+        e, r = t.experiments, t.runs
+        stats = (
+            select(
+                r.c.experiment_id,
+                func.count().label("n"),
+                func.max(func.coalesce(r.c.end_time, r.c.start_time)).label("last"),
+            )
+            .where(r.c.lifecycle_stage == LifecycleStage.ACTIVE.value)
+            .group_by(r.c.experiment_id)
+            .subquery()
+        )
+        q = (
+            select(e, stats.c.n, stats.c.last)
+            .outerjoin(stats, stats.c.experiment_id == e.c.experiment_id)
+            .where(e.c.workspace == workspace)
+        )
+        if not include_deleted:
+            q = q.where(e.c.lifecycle_stage == LifecycleStage.ACTIVE.value)
+        if name_contains:
+            q = q.where(func.lower(e.c.name).contains(name_contains.lower(), autoescape=True))
+        q = q.order_by(e.c.name).offset(offset).limit(max_results + 1)
+        with self.db.read() as conn:
+            rows = conn.execute(q).all()
+            more = len(rows) > max_results
+            rows = rows[:max_results]
+            tags = experiment_tags(conn, [row.experiment_id for row in rows])
+        out = [
+            (experiment_from_row(row, tags[row.experiment_id]), row.n or 0, row.last)
+            for row in rows
+        ]
+        return out, more
+
+    def update_experiment(
+        self, workspace: str, experiment_id: str, name: str | None, tags: dict[str, str] | None
+    ) -> Experiment:
+        """Rename and/or upsert tags."""
+        try:
+            with self.db.write() as conn:
+                row = self._experiment_row(conn, workspace, experiment_id)
+                values: dict[str, Any] = {"updated_at": _now()}
+                if name is not None:
+                    values["name"] = name
+                conn.execute(
+                    update(t.experiments)
+                    .where(t.experiments.c.experiment_id == row.experiment_id)
+                    .values(**values)
+                )
+                for k, v in (tags or {}).items():
+                    stmt = self._insert(t.experiment_tags).values(
+                        experiment_id=row.experiment_id, key=k, value=v
+                    )
+                    conn.execute(
+                        stmt.on_conflict_do_update(
+                            index_elements=["experiment_id", "key"], set_={"value": v}
+                        )
+                    )
+        except IntegrityError as exc:
+            raise AlreadyExists(
+                f"an experiment named {name!r} exists already in workspace {workspace!r}"
+            ) from exc
+        return self.get_experiment(workspace, experiment_id)
+
+    def set_experiment_stage(
+        self, workspace: str, experiment_id: str, stage: LifecycleStage
+    ) -> Experiment:
+        """Soft-delete or restore."""
+        with self.db.write() as conn:
+            row = self._experiment_row(conn, workspace, experiment_id)
+            if row.experiment_id == 0 and stage == LifecycleStage.DELETED:
+                raise InvalidArgument("the Default experiment (id 0) cannot be deleted")
+            conn.execute(
+                update(t.experiments)
+                .where(t.experiments.c.experiment_id == row.experiment_id)
+                .values(lifecycle_stage=stage.value, updated_at=_now())
+            )
+        return self.get_experiment(workspace, experiment_id)
+
+    def delete_experiment_tag(self, workspace: str, experiment_id: str, key: str) -> None:
+        """Remove one experiment tag."""
+        with self.db.write() as conn:
+            row = self._experiment_row(conn, workspace, experiment_id)
+            et = t.experiment_tags
+            conn.execute(delete(et).where(et.c.experiment_id == row.experiment_id, et.c.key == key))
+
+    # ---------------------------------------------------------------- runs
+    def _run_row(self, conn: Connection, workspace: str, run_id: str) -> Any:
+        row = conn.execute(
+            select(t.runs).where(t.runs.c.run_id == run_id, t.runs.c.workspace == workspace)
+        ).first()
+        if row is None:
+            raise NotFound(f"run {run_id!r} does not exist in workspace {workspace!r}")
+        return row
+
+    def create_run(
+        self,
+        workspace: str,
+        experiment_id: str,
+        name: str,
+        start_time: int,
+        parent_run_id: str | None,
+        tags: dict[str, str],
+    ) -> Run:
+        """A new RUNNING run."""
+        run_id = uuid.uuid4().hex
+        with self.db.write() as conn:
+            exp = self._experiment_row(conn, workspace, experiment_id)
+            if exp.lifecycle_stage != LifecycleStage.ACTIVE.value:
+                raise InvalidArgument(
+                    f"experiment {experiment_id!r} is deleted; restore it before adding runs"
+                )
+            if parent_run_id is not None:
+                self._run_row(conn, workspace, parent_run_id)
+            conn.execute(
+                insert(t.runs).values(
+                    run_id=run_id,
+                    experiment_id=exp.experiment_id,
+                    workspace=workspace,
+                    name=name,
+                    status=RunStatus.RUNNING.value,
+                    start_time=start_time,
+                    end_time=None,
+                    lifecycle_stage=LifecycleStage.ACTIVE.value,
+                    artifact_uri=f"{exp.artifact_location}/{run_id}/artifacts",
+                    parent_run_id=parent_run_id,
+                )
+            )
+            if tags:
+                conn.execute(
+                    insert(t.tags), [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()]
+                )
+        return self.get_run(workspace, run_id)
+
+    def get_run(self, workspace: str, run_id: str) -> Run:
+        """The run or NotFound."""
+        with self.db.read() as conn:
+            return load_runs(conn, [self._run_row(conn, workspace, run_id)])[0]
+
+    def update_run(
+        self,
+        workspace: str,
+        run_id: str,
+        status: RunStatus | None,
+        end_time: int | None,
+        name: str | None,
+        status_message: str | None,
+    ) -> Run:
+        """Change status, name or message; terminal statuses set end_time."""
+        values: dict[str, Any] = {}
+        if status is not None:
+            values["status"] = status.value
+            if status.is_terminal:
+                values["end_time"] = end_time or _now()
+            else:
+                values["end_time"] = None
+        elif end_time is not None:
+            values["end_time"] = end_time
+        if name is not None:
+            values["name"] = name
+        if status_message is not None:
+            values["status_message"] = status_message
+        with self.db.write() as conn:
+            self._run_row(conn, workspace, run_id)
+            if values:
+                conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(**values))
+        return self.get_run(workspace, run_id)
+
+    def set_run_stage(self, workspace: str, run_id: str, stage: LifecycleStage) -> Run:
+        """Soft-delete or restore a run."""
+        with self.db.write() as conn:
+            self._run_row(conn, workspace, run_id)
+            conn.execute(
+                update(t.runs).where(t.runs.c.run_id == run_id).values(lifecycle_stage=stage.value)
+            )
+        return self.get_run(workspace, run_id)
+
+    def log_batch(
+        self,
+        workspace: str,
+        run_id: str,
+        metrics: Sequence[Metric],
+        params: dict[str, str],
+        tags: dict[str, str],
+    ) -> None:
+        """Metrics (deduplicated), params (conflict-checked) and tags (upserted), atomically."""
+        with self.db.write() as conn:
+            self._run_row(conn, workspace, run_id)
+            if params:
+                self._log_params(conn, run_id, params)
+            for k, v in tags.items():
+                stmt = self._insert(t.tags).values(run_id=run_id, key=k, value=v)
+                conn.execute(
+                    stmt.on_conflict_do_update(index_elements=["run_id", "key"], set_={"value": v})
+                )
+            if metrics:
+                self._log_metrics(conn, run_id, metrics)
+
+    def _log_params(self, conn: Connection, run_id: str, params: dict[str, str]) -> None:
+        p = t.params
+        existing = dict(
+            conn.execute(
+                select(p.c.key, p.c.value).where(p.c.run_id == run_id, p.c.key.in_(list(params)))
+            ).all()
+        )
+        clashes = {k: (existing[k], v) for k, v in params.items() if k in existing and existing[k] != v}
+        if clashes:
+            k, (old, new) = next(iter(clashes.items()))
+            raise Conflict(
+                f"param {k!r} of run {run_id!r} is {old!r} already and cannot be changed to {new!r}; "
+                "params are write-once (log the new value under another key or start a new run)",
+                details={"conflicts": {k: {"stored": o, "given": n} for k, (o, n) in clashes.items()}},
+            )
+        new = [{"run_id": run_id, "key": k, "value": v} for k, v in params.items() if k not in existing]
+        if new:
+            conn.execute(insert(p), new)
+
+    def _log_metrics(self, conn: Connection, run_id: str, metrics: Sequence[Metric]) -> None:
+        rows = []
+        latest: dict[str, tuple[int, int, float, bool]] = {}
+        for m in metrics:
+            nan = math.isnan(m.value)
+            value = 0.0 if nan else m.value
+            rows.append(
+                {
+                    "run_id": run_id,
+                    "key": m.key,
+                    "step": m.step,
+                    "timestamp": m.timestamp,
+                    "value": value,
+                    "is_nan": nan,
+                }
+            )
+            cand = (m.step, m.timestamp, value, nan)
+            cur = latest.get(m.key)
+            if cur is None or cand[:3] > cur[:3]:
+                latest[m.key] = cand
+        conn.execute(self._insert(t.metrics).on_conflict_do_nothing(), rows)
+        lm = t.latest_metrics
+        stmt = self._insert(lm)
+        upsert = stmt.on_conflict_do_update(
+            index_elements=["run_id", "key"],
+            set_={
+                "value": stmt.excluded.value,
+                "step": stmt.excluded.step,
+                "timestamp": stmt.excluded.timestamp,
+                "is_nan": stmt.excluded.is_nan,
+            },
+            where=tuple_(stmt.excluded.step, stmt.excluded.timestamp, stmt.excluded.value)
+            > tuple_(lm.c.step, lm.c.timestamp, lm.c.value),
+        )
+        conn.execute(
+            upsert,
+            [
+                {"run_id": run_id, "key": k, "step": s, "timestamp": ts, "value": v, "is_nan": n}
+                for k, (s, ts, v, n) in latest.items()
+            ],
+        )
+
+    def delete_tag(self, workspace: str, run_id: str, key: str) -> None:
+        """Remove a run tag; NotFound if it is not there."""
+        with self.db.write() as conn:
+            self._run_row(conn, workspace, run_id)
+            res = conn.execute(delete(t.tags).where(t.tags.c.run_id == run_id, t.tags.c.key == key))
+            if res.rowcount == 0:
+                raise NotFound(f"run {run_id!r} has no tag {key!r}")
+
+    def metric_history(
+        self, workspace: str, run_id: str, key: str, max_results: int, offset: int
+    ) -> tuple[list[Metric], bool]:
+        """A page of a metric's history by (step, timestamp)."""
+        m = t.metrics
+        with self.db.read() as conn:
+            self._run_row(conn, workspace, run_id)
+            rows = conn.execute(
+                select(m.c.key, m.c.value, m.c.timestamp, m.c.step, m.c.is_nan)
+                .where(m.c.run_id == run_id, m.c.key == key)
+                .order_by(m.c.step, m.c.timestamp, m.c.value)
+                .offset(offset)
+                .limit(max_results + 1)
+            ).all()
+        more = len(rows) > max_results
+        return [
+            Metric(r.key, math.nan if r.is_nan else r.value, r.timestamp, r.step)
+            for r in rows[:max_results]
+        ], more
+
+    def search_runs(
+        self,
+        workspace: str,
+        experiment_ids: Sequence[str],
+        filters: Sequence[Comparison],
+        order_by: Sequence[OrderBy],
+        include_deleted: bool,
+        max_results: int,
+        offset: int,
+    ) -> tuple[list[Run], bool]:
+        """A page of runs matching every comparison, in the requested order."""
+        ids = [_exp_id(i) for i in experiment_ids]
+        q = build_search(workspace, ids, filters, order_by, include_deleted)
+        q = q.offset(offset).limit(max_results + 1)
+        with self.db.read() as conn:
+            rows = conn.execute(q).all()
+            more = len(rows) > max_results
+            return load_runs(conn, rows[:max_results]), more
