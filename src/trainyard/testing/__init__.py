@@ -1,0 +1,1 @@
+"""Test suites shipped with the package, run against every backend."""
