@@ -17,7 +17,9 @@ def _history_steps(srv: RunningServer, run_id: str, key: str) -> list[int]:
         params: dict[str, str | int] = {"key": key, "max_results": 100_000}
         if token:
             params["page_token"] = token
-        page = httpx.get(f"{srv.api}/runs/{run_id}/metric-history", params=params, timeout=30).json()
+        page = httpx.get(
+            f"{srv.api}/runs/{run_id}/metric-history", params=params, timeout=30
+        ).json()
         steps += [m["step"] for m in page["metrics"]]
         token = page["next_page_token"]
         if not token:

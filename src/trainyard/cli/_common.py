@@ -33,7 +33,8 @@ EXIT_CODES = {
 }
 
 UriOption = Annotated[
-    str | None, typer.Option("--uri", envvar="TRAINYARD_URI", help="Server URL.", show_default=False)
+    str | None,
+    typer.Option("--uri", envvar="TRAINYARD_URI", help="Server URL.", show_default=False),
 ]
 WorkspaceOption = Annotated[
     str, typer.Option("--workspace", "-w", envvar="TRAINYARD_WORKSPACE", help="Workspace.")

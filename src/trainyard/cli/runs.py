@@ -36,7 +36,7 @@ def list_runs(
     workspace: WorkspaceOption = "default",
     token: TokenOption = None,
     filter: Annotated[
-        str | None, typer.Option("--filter", "-f", help="e.g. \"metrics.rmse < 50\"")
+        str | None, typer.Option("--filter", "-f", help='e.g. "metrics.rmse < 50"')
     ] = None,
     order_by: Annotated[
         list[str] | None, typer.Option("--order-by", "-o", help="e.g. 'metrics.rmse ASC'")
@@ -127,9 +127,7 @@ def compare_runs(
         ("param", lambda i, k: i.params.get(k)),
         ("metric", lambda i, k: i.metrics[k].value if k in i.metrics else None),
     ):
-        keys = sorted(
-            {k for i in infos for k in (i.params if kind == "param" else i.metrics)}
-        )
+        keys = sorted({k for i in infos for k in (i.params if kind == "param" else i.metrics)})
         for k in keys:
             values = [getter(i, k) for i in infos]
             differs = len({str(v) for v in values}) > 1

@@ -27,7 +27,9 @@ def _parse_roles(roles: list[str]) -> dict[str, str]:
     for item in roles:
         ws, sep, role = item.partition("=")
         if not sep or not ws or not role:
-            raise InvalidArgument(f"--role takes WORKSPACE=ROLE (e.g. default=reader), got {item!r}")
+            raise InvalidArgument(
+                f"--role takes WORKSPACE=ROLE (e.g. default=reader), got {item!r}"
+            )
         parsed[ws] = role
     return parsed
 
@@ -55,7 +57,9 @@ def create(
 
 @app.command("list")
 @handle_errors
-def list_tokens(uri: UriOption = None, token: TokenOption = None, as_json: JsonOption = False) -> None:
+def list_tokens(
+    uri: UriOption = None, token: TokenOption = None, as_json: JsonOption = False
+) -> None:
     """Every token (never the secrets)."""
     tokens = connect(uri, "default", token).tokens.list()
     if as_json:
@@ -65,8 +69,13 @@ def list_tokens(uri: UriOption = None, token: TokenOption = None, as_json: JsonO
         "Tokens",
         ["id", "name", "roles", "created", "revoked"],
         [
-            (t.token_id, t.name, ", ".join(f"{w}={r}" for w, r in t.roles.items()),
-             when(t.created_at), when(t.revoked_at))
+            (
+                t.token_id,
+                t.name,
+                ", ".join(f"{w}={r}" for w, r in t.roles.items()),
+                when(t.created_at),
+                when(t.revoked_at),
+            )
             for t in tokens
         ],
     )

@@ -67,7 +67,9 @@ def db_upgrade(
 
     settings = _settings(None, None, home)
     revision = upgrade_database(settings)
-    console.print(f"database at {_redact(settings.resolved_database_url)} is at revision {revision}")
+    console.print(
+        f"database at {_redact(settings.resolved_database_url)} is at revision {revision}"
+    )
 
 
 def _redact(url: str) -> str:

@@ -2,7 +2,8 @@
 
 A filter is comparisons joined by ``and``::
 
-    metrics.rmse < 50 and params.alpha = '0.1' and tags.team = 'x' and attributes.status = 'FINISHED'
+    metrics.rmse < 50 and params.alpha = '0.1' and tags.team = 'x'
+    and attributes.status = 'FINISHED'
 
 Each comparison is ``<entity>.<key> <op> <value>``, where the entity is ``metrics``, ``params``,
 ``tags`` or ``attributes`` (singular forms and ``run`` are accepted too), a key with spaces or dots
@@ -94,7 +95,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
 def _unquote(token: str) -> str:
     if token[0] == "'":
         return token[1:-1].replace("''", "'").replace("\\'", "'")
-    if token[0] in "\"`":
+    if token[0] in '"`':
         return token[1:-1]
     return token
 
@@ -171,10 +172,12 @@ class _Parser:
         if kind == "word" and up in ("LIKE", "ILIKE", "IN"):
             return up
         if kind == "word" and up == "NOT":
-            k2, t2 = self.take("IN after NOT")
+            _k2, t2 = self.take("IN after NOT")
             if t2.upper() == "IN":
                 return "NOT IN"
-        raise InvalidArgument(f"expected a comparison operator (=, !=, <, <=, >, >=, LIKE, IN), got {tok!r}")
+        raise InvalidArgument(
+            f"expected a comparison operator (=, !=, <, <=, >, >=, LIKE, IN), got {tok!r}"
+        )
 
 
 def _normalise_attribute(key: str) -> str:
@@ -191,7 +194,9 @@ def _check(c: Comparison) -> Comparison:
         if c.op not in NUMERIC_OPS:
             raise InvalidArgument(f"{c.entity} {c.key!r} is numeric: use =, !=, <, <=, > or >=")
         if not isinstance(c.value, float):
-            raise InvalidArgument(f"{c.entity} {c.key!r} is compared with a number, got {c.value!r}")
+            raise InvalidArgument(
+                f"{c.entity} {c.key!r} is compared with a number, got {c.value!r}"
+            )
     else:
         if c.op not in STRING_OPS:
             raise InvalidArgument(
@@ -225,7 +230,9 @@ def parse_filter(text: str | None) -> list[Comparison]:
         if tok[0] == "word" and tok[1].lower() == "and":
             p.i += 1
             continue
-        raise InvalidArgument(f"expected 'and' between comparisons, got {tok[1]!r} (OR is not supported)")
+        raise InvalidArgument(
+            f"expected 'and' between comparisons, got {tok[1]!r} (OR is not supported)"
+        )
 
 
 def parse_order_by(clauses: list[str] | None) -> list[OrderBy]:

@@ -41,7 +41,9 @@ def check_key(kind: str, key: object) -> str:
 def check_value(kind: str, key: str, value: object, limit: int) -> str:
     """A param or tag value: a string of at most ``limit`` characters."""
     if not isinstance(value, str):
-        raise InvalidArgument(f"{kind} {key!r} must have a string value, got {type(value).__name__}")
+        raise InvalidArgument(
+            f"{kind} {key!r} must have a string value, got {type(value).__name__}"
+        )
     if len(value) > limit:
         raise InvalidArgument(
             f"{kind} {key!r} has a value of {len(value)} characters; the limit is {limit}"

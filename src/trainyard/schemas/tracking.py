@@ -1,4 +1,4 @@
-"""Request and response models of the tracking API, named as a ladder (Create, Update, public, List)."""
+"""Request and response models of the tracking API, named as a ladder (Create, Update, List)."""
 
 from __future__ import annotations
 

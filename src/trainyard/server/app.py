@@ -12,7 +12,8 @@ from trainyard.config import Settings
 from trainyard.server.auth import TokenService, bootstrap_admin_token
 from trainyard.server.errors import install_error_handlers
 from trainyard.server.routers import artifacts, experiments, runs, system
-from trainyard.store import open_artifacts, open_store
+from trainyard.store import open_artifacts
+from trainyard.store.sql.tracking import SqlTrackingStore
 from trainyard.tracking import TrackingService
 
 log = logging.getLogger("trainyard.server")
@@ -23,7 +24,7 @@ def create_app(settings: Settings) -> FastAPI:
     from trainyard._version import __version__
 
     settings.home.mkdir(parents=True, exist_ok=True)
-    store = open_store(settings.resolved_database_url)
+    store = SqlTrackingStore(settings.resolved_database_url)
     artifact_store = open_artifacts(settings.resolved_artifacts)
     tokens = TokenService(store, settings.auth_required)
     written = bootstrap_admin_token(tokens, settings.admin_token_path)

@@ -38,12 +38,22 @@ class TokenService:
         """A new token; the answer is the only place the secret appears."""
         for ws, role in roles.items():
             if role not in ROLE_RANK:
-                raise InvalidArgument(f"role {role!r} for {ws!r} must be reader, contributor or owner")
+                raise InvalidArgument(
+                    f"role {role!r} for {ws!r} must be reader, contributor or owner"
+                )
         secret = "ty_" + secrets.token_urlsafe(32)
         token_id = uuid.uuid4().hex
         now = int(time.time() * 1000)
         self.store.create_token(token_id, name, hash_secret(secret), roles, now)
-        return TokenCreated(token_id=token_id, name=name, roles=roles, created_at=now, secret=secret)  # type: ignore[arg-type]
+        return TokenCreated.model_validate(
+            {
+                "token_id": token_id,
+                "name": name,
+                "roles": roles,
+                "created_at": now,
+                "secret": secret,
+            }
+        )
 
     def list(self) -> list[Token]:
         """Every token (no secrets)."""

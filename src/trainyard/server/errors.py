@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-import orjson
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -39,7 +39,9 @@ _CODE_BY_STATUS = {
 }
 
 
-def error_response(code: str, message: str, details: Any = None, status: int | None = None) -> Response:
+def error_response(
+    code: str, message: str, details: Any = None, status: int | None = None
+) -> Response:
     """The JSON error answer ``{"error": {"code", "message", "details"}}``."""
     headers = {"WWW-Authenticate": "Bearer"} if code == "UNAUTHENTICATED" else None
     return Response(
@@ -84,4 +86,6 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response("INTERNAL", f"internal error ({type(exc).__name__}); see the server log")
+        return error_response(
+            "INTERNAL", f"internal error ({type(exc).__name__}); see the server log"
+        )

@@ -23,7 +23,6 @@ from trainyard.core.entities import (
     Experiment,
     LifecycleStage,
     Metric,
-    Page,
     Run,
     RunStatus,
     Workspace,

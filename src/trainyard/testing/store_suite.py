@@ -83,7 +83,10 @@ def check_runs_lifecycle(store: TrackingStore) -> None:
     runs, _ = store.search_runs(WS, [e.experiment_id], [], [], False, 100, 0)
     assert [x.run_id for x in runs] == [child.run_id]
     store.set_run_stage(WS, r.run_id, LifecycleStage.ACTIVE)
-    _expect(NotFound, lambda: store.get_run("other", r.run_id) if store.ensure_workspace("other") else None)
+    _expect(
+        NotFound,
+        lambda: store.get_run("other", r.run_id) if store.ensure_workspace("other") else None,
+    )
     store.set_experiment_stage(WS, e.experiment_id, LifecycleStage.DELETED)
     _expect(InvalidArgument, lambda: store.create_run(WS, e.experiment_id, "x", 1, None, {}))
 

@@ -4,14 +4,67 @@ from __future__ import annotations
 
 import secrets
 
-_ADJECTIVES = (
-    "amber brave calm clever crisp dapper eager fair gentle glad jolly keen lively lucky "
-    "merry nimble proud quick quiet rapid shiny silent smart sunny swift tidy vivid witty"
-).split()
-_NOUNS = (
-    "otter owl fox lynx heron finch badger wren crane hare koala panda raven robin seal "
-    "stork tiger trout viper whale yak zebra bison camel gecko ibis lemur moose newt"
-).split()
+_ADJECTIVES = [
+    "amber",
+    "brave",
+    "calm",
+    "clever",
+    "crisp",
+    "dapper",
+    "eager",
+    "fair",
+    "gentle",
+    "glad",
+    "jolly",
+    "keen",
+    "lively",
+    "lucky",
+    "merry",
+    "nimble",
+    "proud",
+    "quick",
+    "quiet",
+    "rapid",
+    "shiny",
+    "silent",
+    "smart",
+    "sunny",
+    "swift",
+    "tidy",
+    "vivid",
+    "witty",
+]
+_NOUNS = [
+    "otter",
+    "owl",
+    "fox",
+    "lynx",
+    "heron",
+    "finch",
+    "badger",
+    "wren",
+    "crane",
+    "hare",
+    "koala",
+    "panda",
+    "raven",
+    "robin",
+    "seal",
+    "stork",
+    "tiger",
+    "trout",
+    "viper",
+    "whale",
+    "yak",
+    "zebra",
+    "bison",
+    "camel",
+    "gecko",
+    "ibis",
+    "lemur",
+    "moose",
+    "newt",
+]
 
 
 def generate_run_name() -> str:

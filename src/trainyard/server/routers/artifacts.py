@@ -12,7 +12,9 @@ from trainyard.errors import NotFound
 from trainyard.schemas import ArtifactFile, ArtifactList
 from trainyard.server.deps import ReadableWorkspace, Tracking, WritableWorkspace
 
-router = APIRouter(prefix="/api/v1/workspaces/{workspace}/runs/{run_id}/artifacts", tags=["artifacts"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{workspace}/runs/{run_id}/artifacts", tags=["artifacts"]
+)
 
 
 @router.put("/{path:path}", response_model=ArtifactFile, status_code=201)

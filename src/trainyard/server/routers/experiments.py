@@ -25,7 +25,9 @@ def list_experiments(
     page_token: str | None = None,
 ) -> ExperimentList:
     """Experiments by name, with run counts and last activity."""
-    page = tracking.list_experiments(workspace, name_contains, include_deleted, max_results, page_token)
+    page = tracking.list_experiments(
+        workspace, name_contains, include_deleted, max_results, page_token
+    )
     items = []
     for e, n, last in page.items:
         out = _out(e)
@@ -43,13 +45,17 @@ def create_experiment(
 
 
 @router.get("/by-name", response_model=Experiment)
-def get_experiment_by_name(workspace: ReadableWorkspace, tracking: Tracking, name: str) -> Experiment:
+def get_experiment_by_name(
+    workspace: ReadableWorkspace, tracking: Tracking, name: str
+) -> Experiment:
     """The experiment with that name."""
     return _out(tracking.get_experiment_by_name(workspace, name))
 
 
 @router.get("/{experiment_id}", response_model=Experiment)
-def get_experiment(workspace: ReadableWorkspace, experiment_id: str, tracking: Tracking) -> Experiment:
+def get_experiment(
+    workspace: ReadableWorkspace, experiment_id: str, tracking: Tracking
+) -> Experiment:
     """One experiment."""
     return _out(tracking.get_experiment(workspace, experiment_id))
 

@@ -57,7 +57,9 @@ def get_run(workspace: ReadableWorkspace, run_id: str, tracking: Tracking) -> Ru
 
 
 @router.patch("/{run_id}", response_model=Run)
-def update_run(workspace: WritableWorkspace, run_id: str, body: RunUpdate, tracking: Tracking) -> Run:
+def update_run(
+    workspace: WritableWorkspace, run_id: str, body: RunUpdate, tracking: Tracking
+) -> Run:
     """End, rename or annotate a run."""
     return _out(
         tracking.update_run(

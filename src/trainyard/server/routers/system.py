@@ -80,4 +80,3 @@ def list_tokens(tokens: Tokens, _: GlobalOwner) -> TokenList:
 def revoke_token(token_id: str, tokens: Tokens, _: GlobalOwner) -> Token:
     """Revoke a token."""
     return tokens.revoke(token_id)
-

@@ -90,7 +90,9 @@ class FsspecArtifactStore(ArtifactStore):
             return None
         d = self.fs.info(path)
         is_dir = d["type"] == "directory"
-        return ArtifactInfo(safe_key(key, allow_empty=True), is_dir, None if is_dir else d.get("size"))
+        return ArtifactInfo(
+            safe_key(key, allow_empty=True), is_dir, None if is_dir else d.get("size")
+        )
 
     def list(self, key: str, recursive: bool) -> list[ArtifactInfo]:
         """Entries below ``key``, relative to it, temporary files left out."""

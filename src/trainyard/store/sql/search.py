@@ -80,7 +80,11 @@ def build_search(
     order: list[Any] = []
     for i, o in enumerate(order_by):
         if o.entity == "attribute":
-            col = (r.c.end_time - r.c.start_time) if o.key == "duration" else _ATTRIBUTE_COLUMNS[o.key]
+            col = (
+                (r.c.end_time - r.c.start_time)
+                if o.key == "duration"
+                else _ATTRIBUTE_COLUMNS[o.key]
+            )
         else:
             a = _entity_table(o.entity).alias(f"o{i}")
             q = q.outerjoin(a, and_(a.c.run_id == r.c.run_id, a.c.key == o.key))

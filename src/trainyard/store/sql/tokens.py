@@ -67,7 +67,9 @@ class SqlTokenStore(TokenStore):
                 raise NotFound(f"token {token_id!r} does not exist")
             if row.revoked_at is None:
                 conn.execute(
-                    update(t.tokens).where(t.tokens.c.token_id == token_id).values(revoked_at=revoked_at)
+                    update(t.tokens)
+                    .where(t.tokens.c.token_id == token_id)
+                    .values(revoked_at=revoked_at)
                 )
             row = conn.execute(select(t.tokens).where(t.tokens.c.token_id == token_id)).first()
         return _token_dict(row)

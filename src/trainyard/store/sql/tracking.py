@@ -49,7 +49,9 @@ class SqlTrackingStore(TrackingStore, SqlTokenStore):
         self.db = Database(url)
         if migrate:
             upgrade(self.db.engine)
-        self._insert = postgresql.insert if self.db.engine.dialect.name == "postgresql" else sqlite.insert
+        self._insert = (
+            postgresql.insert if self.db.engine.dialect.name == "postgresql" else sqlite.insert
+        )
 
     def close(self) -> None:
         """Release pooled connections."""
@@ -86,11 +88,15 @@ class SqlTrackingStore(TrackingStore, SqlTokenStore):
             select(e).where(e.c.experiment_id == _exp_id(experiment_id), e.c.workspace == workspace)
         ).first()
         if row is None:
-            raise NotFound(f"experiment {experiment_id!r} does not exist in workspace {workspace!r}")
+            raise NotFound(
+                f"experiment {experiment_id!r} does not exist in workspace {workspace!r}"
+            )
         return row
 
     def _experiment(self, conn: Connection, row: Any) -> Experiment:
-        return experiment_from_row(row, experiment_tags(conn, [row.experiment_id])[row.experiment_id])
+        return experiment_from_row(
+            row, experiment_tags(conn, [row.experiment_id])[row.experiment_id]
+        )
 
     def create_experiment(
         self, workspace: str, name: str, tags: dict[str, str], artifact_location: str | None
@@ -136,7 +142,9 @@ class SqlTrackingStore(TrackingStore, SqlTokenStore):
         """The experiment with that name or NotFound."""
         e = t.experiments
         with self.db.read() as conn:
-            row = conn.execute(select(e).where(e.c.workspace == workspace, e.c.name == name)).first()
+            row = conn.execute(
+                select(e).where(e.c.workspace == workspace, e.c.name == name)
+            ).first()
             if row is None:
                 raise NotFound(f"experiment {name!r} does not exist in workspace {workspace!r}")
             return self._experiment(conn, row)
@@ -278,7 +286,8 @@ class SqlTrackingStore(TrackingStore, SqlTokenStore):
             )
             if tags:
                 conn.execute(
-                    insert(t.tags), [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()]
+                    insert(t.tags),
+                    [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()],
                 )
         return self.get_run(workspace, run_id)
 
@@ -353,17 +362,24 @@ class SqlTrackingStore(TrackingStore, SqlTokenStore):
                 select(p.c.key, p.c.value).where(p.c.run_id == run_id, p.c.key.in_(list(params)))
             ).all()
         )
-        clashes = {k: (existing[k], v) for k, v in params.items() if k in existing and existing[k] != v}
+        clashes = {
+            k: (existing[k], v) for k, v in params.items() if k in existing and existing[k] != v
+        }
         if clashes:
             k, (old, new) = next(iter(clashes.items()))
             raise Conflict(
-                f"param {k!r} of run {run_id!r} is {old!r} already and cannot be changed to {new!r}; "
-                "params are write-once (log the new value under another key or start a new run)",
-                details={"conflicts": {k: {"stored": o, "given": n} for k, (o, n) in clashes.items()}},
+                f"param {k!r} of run {run_id!r} is {old!r} already and cannot be changed to "
+                f"{new!r}; params are write-once (log the new value under another key "
+                "or start a new run)",
+                details={
+                    "conflicts": {k: {"stored": o, "given": n} for k, (o, n) in clashes.items()}
+                },
             )
-        new = [{"run_id": run_id, "key": k, "value": v} for k, v in params.items() if k not in existing]
-        if new:
-            conn.execute(insert(p), new)
+        rows = [
+            {"run_id": run_id, "key": k, "value": v} for k, v in params.items() if k not in existing
+        ]
+        if rows:
+            conn.execute(insert(p), rows)
 
     def _log_metrics(self, conn: Connection, run_id: str, metrics: Sequence[Metric]) -> None:
         rows = []
