@@ -68,3 +68,28 @@ def test_sigkill_mid_logging_loses_no_acknowledged_value(sqlite_server: RunningS
         assert len(stored) % 500 == 0
     finally:
         revived.stop()
+
+
+def test_sdk_rides_out_a_server_restart_without_losing_or_duplicating(
+    sqlite_server: RunningServer,
+) -> None:
+    import trainyard
+
+    srv = sqlite_server
+    ws = trainyard.connect(srv.url)
+    run = ws.experiment("durability").start_run()
+    for step in range(30_000):
+        run.log("loss", float(step), step=step)
+    run.flush()
+    srv.kill()  # the server dies; the SDK keeps queueing
+    for step in range(30_000, 60_000):
+        run.log("loss", float(step), step=step)
+    revived = start_server(srv.home, srv.env, port=srv.port)
+    try:
+        run.complete()  # flushes: the batcher retried with backoff until the server came back
+        steps = _history_steps(revived, run.run_id, "loss")
+        assert sorted(steps) == list(range(60_000))
+        assert run.get_details().status.value == "FINISHED"
+    finally:
+        ws.close()
+        revived.stop()
