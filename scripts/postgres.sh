@@ -5,7 +5,7 @@
 set -euo pipefail
 dir=${1:-$(mktemp -d /tmp/trainyard-pg.XXXXXX)}
 mkdir -p "$dir"
-port=${TRAINYARD_TEST_PG_PORT:-55432}
+port=${TRAINYARD_TEST_PG_PORT:-$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")}
 
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
