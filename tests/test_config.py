@@ -29,7 +29,9 @@ def test_auth_off_on_the_network_is_refused(tmp_path: Path) -> None:
         Settings(home=tmp_path, host="0.0.0.0", auth="off")
 
 
-def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_settings_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("TRAINYARD_HOME", str(tmp_path))
     monkeypatch.setenv("TRAINYARD_DATABASE_URL", "postgresql://u:p@h/db")
     s = Settings()

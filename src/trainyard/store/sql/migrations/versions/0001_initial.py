@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("value", sa.Float(precision=53), nullable=False),
         sa.Column("is_nan", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("run_id", "key", "step", "timestamp", "value", "is_nan"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "tokens",
