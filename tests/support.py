@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import socket
@@ -79,7 +80,7 @@ def start_server(
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(args, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     host = "127.0.0.1"
-    for a, b in zip(args, args[1:], strict=False):
+    for a, b in itertools.pairwise(args):
         if a == "--host":
             host = b
     url = f"http://{host}:{port}"

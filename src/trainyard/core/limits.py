@@ -44,6 +44,8 @@ def check_value(kind: str, key: str, value: object, limit: int) -> str:
         raise InvalidArgument(
             f"{kind} {key!r} must have a string value, got {type(value).__name__}"
         )
+    if "\x00" in value:
+        raise InvalidArgument(f"{kind} {key!r} has a NUL character in its value; remove it")
     if len(value) > limit:
         raise InvalidArgument(
             f"{kind} {key!r} has a value of {len(value)} characters; the limit is {limit}"
@@ -72,6 +74,8 @@ def check_name(kind: str, name: object) -> str:
     """An experiment or run name: non-empty, at most 250 characters."""
     if not isinstance(name, str) or not name.strip():
         raise InvalidArgument(f"{kind} name must be a non-empty string")
+    if "\x00" in name:
+        raise InvalidArgument(f"{kind} name has a NUL character; remove it")
     if len(name) > MAX_NAME_LENGTH:
         raise InvalidArgument(f"{kind} name is {len(name)} characters; the limit is 250")
     return name

@@ -7,6 +7,8 @@ import json
 
 from trainyard.errors import InvalidArgument
 
+MAX_OFFSET = 10**12
+
 
 def encode_token(offset: int) -> str:
     """The token that resumes a listing at ``offset``."""
@@ -22,6 +24,6 @@ def decode_token(token: str | None) -> int:
         offset = int(data["offset"])
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidArgument(f"page_token {token!r} is not a token this server issued") from exc
-    if offset < 0:
+    if offset < 0 or offset > MAX_OFFSET:
         raise InvalidArgument("page_token is not a token this server issued")
     return offset

@@ -10,6 +10,8 @@ from trainyard.core.entities import LifecycleStage, RunStatus
 from trainyard.core.limits import MAX_METRICS_PER_BATCH, MAX_PARAMS_PER_BATCH, MAX_TAGS_PER_BATCH
 
 Name = Annotated[str, Field(min_length=1, max_length=250)]
+Millis = Annotated[int, Field(ge=0, le=2**63 - 1, description="UTC milliseconds")]
+Step = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
 
 
 class _Public(BaseModel):
@@ -62,7 +64,7 @@ class RunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     experiment_id: str
     name: str | None = Field(default=None, max_length=250)
-    start_time: int | None = None
+    start_time: Millis | None = None
     parent_run_id: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
 
@@ -72,7 +74,7 @@ class RunUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     status: RunStatus | None = None
-    end_time: int | None = None
+    end_time: Millis | None = None
     name: str | None = Field(default=None, max_length=250)
     status_message: str | None = Field(default=None, max_length=8000)
 
@@ -91,8 +93,8 @@ class MetricIn(BaseModel):
 
     key: str
     value: float
-    timestamp: int | None = None
-    step: int = 0
+    timestamp: Millis | None = None
+    step: Step = 0
 
 
 class Run(_Public):

@@ -54,6 +54,8 @@ def error_response(
 
 def _describe(errors: list[Any]) -> tuple[str, list[dict[str, Any]]]:
     details = []
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return "the request body is not valid JSON", [{"field": "", "problem": "invalid JSON"}]
     for e in errors:
         loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
         details.append({"field": loc, "problem": e.get("msg", "invalid")})

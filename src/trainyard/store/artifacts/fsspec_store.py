@@ -49,6 +49,8 @@ class FsspecArtifactStore(ArtifactStore):
         """Write to a temporary name; rename into place when the block succeeds."""
         path = self._path(key)
         parent = path.rsplit("/", 1)[0]
+        if any(self.fs.isfile(f"{self.root}/{a}") for a in _ancestors(safe_key(key))):
+            raise InvalidArgument(f"artifact path {key!r} goes below a file; choose another path")
         self.fs.makedirs(parent, exist_ok=True)
         self._path(key)  # re-check now that parents exist
         if self.fs.isdir(path):
@@ -108,9 +110,16 @@ class FsspecArtifactStore(ArtifactStore):
         prefix = base.rstrip("/") + "/"
         for d in entries:
             name = str(d["name"])
+            if self.local and d.get("islink"):
+                continue  # a symlink in a run's folder is never served, so never listed
             rel = name[len(prefix) :] if name.startswith(prefix) else name.rsplit("/", 1)[-1]
             if ".tmp-" in rel.rsplit("/", 1)[-1]:
                 continue
             is_dir = d["type"] == "directory"
             out.append(ArtifactInfo(rel, is_dir, None if is_dir else d.get("size")))
         return sorted(out, key=lambda a: a.path)
+
+
+def _ancestors(key: str) -> list[str]:
+    parts = key.split("/")[:-1]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]

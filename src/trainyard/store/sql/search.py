@@ -58,12 +58,16 @@ def build_search(
     include_deleted: bool,
 ) -> Select[Any]:
     """A ``SELECT runs.*`` with one join per filtered or ordered key, ordered and tie-broken."""
-    r = t.runs
+    r, e = t.runs, t.experiments
     q = select(r).where(r.c.workspace == workspace)
     if experiment_ids:
         q = q.where(r.c.experiment_id.in_(experiment_ids))
     if not include_deleted:
-        q = q.where(r.c.lifecycle_stage == LifecycleStage.ACTIVE.value)
+        # a deleted experiment hides its runs too
+        q = q.join(e, e.c.experiment_id == r.c.experiment_id).where(
+            r.c.lifecycle_stage == LifecycleStage.ACTIVE.value,
+            e.c.lifecycle_stage == LifecycleStage.ACTIVE.value,
+        )
     for i, c in enumerate(filters):
         if c.entity == "attribute":
             if c.key == "duration":
