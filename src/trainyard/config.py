@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     artifacts: str | None = None
     auth: Literal["auto", "required", "off"] = "auto"
+    public_url: str | None = None
+    """How jobs reach the server (``TRAINYARD_URI`` of each job); default: its own address."""
 
     @model_validator(mode="after")
     def _refuse_insecure(self) -> Settings:

@@ -152,5 +152,10 @@ def test_db_upgrade(tmp_path: Path) -> None:
         text=True,
         timeout=60,
     )
-    assert res.returncode == 0 and "revision 0001" in res.stderr
+    from alembic.script import ScriptDirectory
+
+    from trainyard.store.sql.migrate import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert res.returncode == 0 and f"revision {head}" in res.stderr
     assert (tmp_path / "trainyard.db").exists()

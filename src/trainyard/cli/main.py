@@ -25,6 +25,32 @@ def _register_groups() -> None:
     app.add_typer(experiments.app, name="experiments")
     app.add_typer(runs.app, name="runs")
     app.add_typer(tokens.app, name="tokens")
+    _register_jobs()
+    _register_imports()
+    _register_models()
+
+
+def _register_jobs() -> None:
+    from trainyard.cli import assets, jobs
+
+    app.add_typer(jobs.app, name="job")
+    app.add_typer(assets.environment_app, name="environment")
+    app.add_typer(assets.data_app, name="data")
+    app.add_typer(assets.code_app, name="code")
+    app.add_typer(assets.compute_app, name="compute")
+
+
+def _register_models() -> None:
+    from trainyard.cli import models, recipes
+
+    app.add_typer(models.app, name="model")
+    app.add_typer(recipes.app, name="recipe")
+
+
+def _register_imports() -> None:
+    from trainyard.cli import imports
+
+    app.add_typer(imports.app, name="import")
 
 
 _register_groups()

@@ -31,9 +31,11 @@ from trainyard.client._files import (
     walk_files,
     write_atomically,
 )
+from trainyard.client._registration import register_run_model
 from trainyard.client._scope import Scope, body, iter_pages
 from trainyard.client._transport import RetryPolicy
 from trainyard.client.batcher import MetricBatcher
+from trainyard.client.models import ModelVersion
 from trainyard.core.entities import RunStatus
 from trainyard.core.limits import MAX_METRICS_PER_BATCH, MAX_PARAMS_PER_BATCH, check_key
 from trainyard.errors import InvalidArgument, TrainyardError
@@ -262,6 +264,61 @@ class Run:
             with progress_bar(name, size, progress) as bar:
                 write_atomically(dest, _counted(response.iter_bytes(), bar))
         return dest
+
+    # --- models --------------------------------------------------------------------------
+
+    def register_model(
+        self,
+        name: str,
+        model: Any,
+        sample: Any,
+        *,
+        force: bool = False,
+        keep_native: bool = False,
+        rtol: float | None = None,
+        atol: float | None = None,
+        description: str = "",
+        tags: Mapping[str, Any] | None = None,
+    ) -> ModelVersion:
+        """Convert ``model`` to ONNX, check parity on ``sample``, and register it from this run.
+
+        Args:
+            name: the registered model (created if missing).
+            model: the fitted scikit-learn, LightGBM or XGBoost model.
+            sample: rows of its input (a DataFrame or a 2-D array), e.g. ``X_train[:500]``.
+            force: register even if the parity check fails (the version records it).
+            keep_native: also keep the pickled native model beside the ONNX file.
+            rtol: relative tolerance of the parity check (default 1e-4).
+            atol: absolute tolerance of the parity check (default 1e-5).
+            description: the version's description.
+            tags: the version's tags.
+
+        Returns:
+            The new version, with ``.version`` and ``.model_id``.
+
+        Raises:
+            trainyard.errors.Conflict: the parity check failed and ``force`` is False (nothing
+                is uploaded); ``details`` holds the numbers.
+            trainyard.errors.InvalidArgument: the model cannot be converted.
+
+        Example::
+
+            v = run.register_model("churn", model=clf, sample=X_train[:500])
+            print(v.version, v.model_id)
+        """
+        return register_run_model(
+            self._scope,
+            self,
+            name,
+            model,
+            sample,
+            force=force,
+            keep_native=keep_native,
+            rtol=rtol,
+            atol=atol,
+            description=description,
+            tags=tags,
+        )
 
     # --- internals -----------------------------------------------------------------------
 

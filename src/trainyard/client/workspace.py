@@ -25,8 +25,11 @@ import orjson
 from trainyard import schemas
 from trainyard.client._scope import Scope, body, iter_pages
 from trainyard.client._transport import DEFAULT_URI, RetryPolicy, Transport
+from trainyard.client.assets import CodeAssets, Computes, DataAssets, Environments
 from trainyard.client.batcher import BatcherOptions
 from trainyard.client.experiment import Experiment
+from trainyard.client.jobs import Jobs
+from trainyard.client.models import Models
 from trainyard.client.run import Run
 from trainyard.client.tokens import Tokens
 from trainyard.core.limits import check_workspace_name
@@ -152,6 +155,36 @@ class Workspace:
             return [Experiment(self._scope, e) for e in found.experiments], found.next_page_token
 
         return iter_pages(page)
+
+    @property
+    def jobs(self) -> Jobs:
+        """Command jobs: ``ws.jobs.create(command=..., code="./src", ...)``, ``get``, ``list``."""
+        return Jobs(self._scope, self.code, self.data)
+
+    @property
+    def environments(self) -> Environments:
+        """Environment versions (a Python version and pip requirements)."""
+        return Environments(self._scope)
+
+    @property
+    def data(self) -> DataAssets:
+        """Data asset versions (files, folders, tables)."""
+        return DataAssets(self._scope)
+
+    @property
+    def code(self) -> CodeAssets:
+        """Code snapshots (content-hashed folders)."""
+        return CodeAssets(self._scope)
+
+    @property
+    def computes(self) -> Computes:
+        """Where jobs run (``local``, Ray clusters)."""
+        return Computes(self._scope)
+
+    @property
+    def models(self) -> Models:
+        """The model registry: ``register``, ``get("name@alias")``, ``set_alias``, ``list``."""
+        return Models(self._scope)
 
     @property
     def tokens(self) -> Tokens:

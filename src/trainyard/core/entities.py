@@ -87,6 +87,48 @@ class Run:
     metrics: dict[str, Metric] = field(default_factory=dict)
 
 
+class LoggedModelStatus(enum.StrEnum):
+    """A logged model is PENDING while its files upload, then READY (or FAILED)."""
+
+    PENDING = "PENDING"
+    READY = "READY"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelMetric:
+    """A metric point attributed to a logged model (and the run and data set it came from)."""
+
+    key: str
+    value: float
+    timestamp: int
+    step: int
+    run_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedModel:
+    """A model saved by a run (MLflow 3's "logged model"): files under its own artifact root."""
+
+    model_id: str
+    experiment_id: str
+    workspace: str
+    name: str
+    artifact_location: str
+    status: LoggedModelStatus
+    lifecycle_stage: LifecycleStage
+    created_at: int
+    updated_at: int
+    model_type: str | None = None
+    source_run_id: str | None = None
+    status_message: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    metrics: list[ModelMetric] = field(default_factory=list)
+
+
 @dataclass(frozen=True, slots=True)
 class ArtifactInfo:
     """A file or folder under a run's artifact root."""

@@ -13,6 +13,7 @@ is quoted with backticks or double quotes, and a value is a number or a quoted s
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -35,9 +36,31 @@ _ENTITY_ALIASES: dict[str, EntityType] = {
     "run": "attribute",
 }
 
-STRING_ATTRIBUTES = {"run_id", "run_name", "status", "artifact_uri", "user_id", "lifecycle_stage"}
+STRING_ATTRIBUTES = {"run_id", "run_name", "status", "artifact_uri", "lifecycle_stage"}
 NUMERIC_ATTRIBUTES = {"start_time", "end_time", "created", "duration"}
-ATTRIBUTE_ALIASES = {"run_uuid": "run_id", "created": "start_time", "name": "run_name"}
+ATTRIBUTE_ALIASES = {
+    "run_uuid": "run_id",
+    "created": "start_time",
+    "Created": "start_time",
+    "name": "run_name",
+    "run name": "run_name",
+    "Run name": "run_name",
+    "Run Name": "run_name",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Attributes:
+    """The attributes one kind of thing can be filtered and ordered on (runs by default)."""
+
+    strings: frozenset[str]
+    numbers: frozenset[str]
+    aliases: Mapping[str, str]
+
+
+RUN_ATTRIBUTES = Attributes(
+    frozenset(STRING_ATTRIBUTES), frozenset(NUMERIC_ATTRIBUTES), ATTRIBUTE_ALIASES
+)
 
 NUMERIC_OPS = {"=", "!=", "<", "<=", ">", ">="}
 STRING_OPS = {"=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"}
@@ -180,16 +203,16 @@ class _Parser:
         )
 
 
-def _normalise_attribute(key: str) -> str:
-    key = ATTRIBUTE_ALIASES.get(key, key)
-    if key not in STRING_ATTRIBUTES | NUMERIC_ATTRIBUTES:
-        known = ", ".join(sorted(STRING_ATTRIBUTES | NUMERIC_ATTRIBUTES))
+def _normalise_attribute(key: str, attributes: Attributes) -> str:
+    key = attributes.aliases.get(key, key)
+    if key not in attributes.strings | attributes.numbers:
+        known = ", ".join(sorted(attributes.strings | attributes.numbers))
         raise InvalidArgument(f"unknown attribute {key!r}; searchable attributes are {known}")
     return key
 
 
-def _check(c: Comparison) -> Comparison:
-    numeric = c.entity == "metric" or (c.entity == "attribute" and c.key in NUMERIC_ATTRIBUTES)
+def _check(c: Comparison, attributes: Attributes) -> Comparison:
+    numeric = c.entity == "metric" or (c.entity == "attribute" and c.key in attributes.numbers)
     if numeric:
         if c.op not in NUMERIC_OPS:
             raise InvalidArgument(f"{c.entity} {c.key!r} is numeric: use =, !=, <, <=, > or >=")
@@ -211,8 +234,11 @@ def _check(c: Comparison) -> Comparison:
     return c
 
 
-def parse_filter(text: str | None) -> list[Comparison]:
-    """Parse a filter expression into comparisons; an empty filter matches every run."""
+def parse_filter(text: str | None, attributes: Attributes = RUN_ATTRIBUTES) -> list[Comparison]:
+    """Parse a filter expression into comparisons; an empty filter matches every run.
+
+    ``attributes`` names what ``attributes.<key>`` (or a bare key) may be: runs' by default.
+    """
     if text is None or not text.strip():
         return []
     p = _Parser(text)
@@ -220,10 +246,10 @@ def parse_filter(text: str | None) -> list[Comparison]:
     while True:
         entity, key = p.identifier()
         if entity == "attribute":
-            key = _normalise_attribute(key)
+            key = _normalise_attribute(key, attributes)
         op = p.op()
         value = p.value()
-        out.append(_check(Comparison(entity, key, op, value)))
+        out.append(_check(Comparison(entity, key, op, value), attributes))
         tok = p.peek()
         if tok is None:
             return out
@@ -235,14 +261,16 @@ def parse_filter(text: str | None) -> list[Comparison]:
         )
 
 
-def parse_order_by(clauses: list[str] | None) -> list[OrderBy]:
+def parse_order_by(
+    clauses: list[str] | None, attributes: Attributes = RUN_ATTRIBUTES
+) -> list[OrderBy]:
     """Parse ``order_by`` clauses such as ``metrics.rmse ASC`` or ``attributes.start_time``."""
     out: list[OrderBy] = []
     for clause in clauses or []:
         p = _Parser(clause)
         entity, key = p.identifier()
         if entity == "attribute":
-            key = _normalise_attribute(key)
+            key = _normalise_attribute(key, attributes)
         ascending = True
         tok = p.peek()
         if tok is not None:

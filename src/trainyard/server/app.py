@@ -7,14 +7,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from trainyard.config import Settings
+from trainyard.registry import RegistryService
 from trainyard.server.auth import TokenService, bootstrap_admin_token
 from trainyard.server.errors import install_error_handlers
-from trainyard.server.routers import artifacts, experiments, runs, system
+from trainyard.server.jobs import install_jobs
+from trainyard.server.mlflow import router as mlflow_router
+from trainyard.server.routers import artifacts, experiments, models, runs, system, ui
 from trainyard.store import open_artifacts
+from trainyard.store.sql.registry import SqlRegistryStore
 from trainyard.store.sql.tracking import SqlTrackingStore
-from trainyard.tracking import TrackingService
+from trainyard.tracking import LoggedModelService, TrackingService
 
 log = logging.getLogger("trainyard.server")
 
@@ -33,7 +38,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        scheduler.start()  # jobs: recover from a previous server, then schedule
         yield
+        scheduler.stop()
         store.close()
 
     app = FastAPI(
@@ -45,9 +52,16 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.tracking = TrackingService(store, artifact_store)
     app.state.tokens = tokens
+    app.state.logged_models = LoggedModelService(store, artifact_store)
+    app.state.registry = RegistryService(
+        SqlRegistryStore(store.db), app.state.tracking, artifact_store
+    )
     install_error_handlers(app)
-    for module in (system, experiments, runs, artifacts):
+    scheduler = install_jobs(app, settings, store, artifact_store, app.state.tracking, tokens)
+    for module in (system, experiments, runs, artifacts, models, ui):
         app.include_router(module.router)
+    app.include_router(mlflow_router)  # the mlflow client's API, on the same services
+    app.mount("/ui/static", StaticFiles(directory=ui.STATIC_DIR), name="ui-static")
     return app
 
 

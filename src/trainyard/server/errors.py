@@ -52,12 +52,20 @@ def error_response(
     )
 
 
+_UNION_TAGS = frozenset({"command", "sweep"})
+
+
 def _describe(errors: list[Any]) -> tuple[str, list[dict[str, Any]]]:
     details = []
     if any(e.get("type") == "json_invalid" for e in errors):
         return "the request body is not valid JSON", [{"field": "", "problem": "invalid JSON"}]
+    # an unknown (e.g. misspelt) key first: it usually explains the missing one that follows
+    errors = sorted(errors, key=lambda e: e.get("type") != "extra_forbidden")
     for e in errors:
-        loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
+        parts = list(e.get("loc", ()))
+        if len(parts) > 2 and parts[0] == "body" and parts[1] in _UNION_TAGS:
+            del parts[1]  # the job type's tag (``command``/``sweep``) is no field of the body
+        loc = ".".join(str(p) for p in parts if p != "body")
         details.append({"field": loc, "problem": e.get("msg", "invalid")})
     first = details[0] if details else {"field": "", "problem": "invalid request"}
     where = f" at {first['field']!r}" if first["field"] else ""

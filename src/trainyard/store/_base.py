@@ -22,7 +22,10 @@ from trainyard.core.entities import (
     ArtifactInfo,
     Experiment,
     LifecycleStage,
+    LoggedModel,
+    LoggedModelStatus,
     Metric,
+    ModelMetric,
     Run,
     RunStatus,
     Workspace,
@@ -160,6 +163,67 @@ class TrackingStore(abc.ABC):
         """Release connections."""
 
 
+class LoggedModelStore(abc.ABC):
+    """Logged models (a run's saved models, MLflow 3's ``LoggedModel``) and run outputs.
+
+    A model belongs to an experiment of a workspace; ``model_id`` is ``m-`` plus 32 hex
+    characters. Params are write-once like a run's (``Conflict`` on another value); tags are
+    upserted; metric points are deduplicated like a run's.
+    """
+
+    @abc.abstractmethod
+    def create_logged_model(
+        self,
+        workspace: str,
+        experiment_id: str,
+        name: str,
+        model_type: str | None,
+        source_run_id: str | None,
+        params: dict[str, str],
+        tags: dict[str, str],
+    ) -> LoggedModel:
+        """A new PENDING model whose files go under ``<experiment>/models/<model_id>/artifacts``."""
+
+    @abc.abstractmethod
+    def get_logged_model(self, workspace: str, model_id: str) -> LoggedModel:
+        """The model (deleted ones too), or ``NotFound``."""
+
+    @abc.abstractmethod
+    def update_logged_model(
+        self,
+        workspace: str,
+        model_id: str,
+        status: LoggedModelStatus | None = None,
+        lifecycle_stage: LifecycleStage | None = None,
+        params: dict[str, str] | None = None,
+        tags: dict[str, str] | None = None,
+        delete_tag: str | None = None,
+    ) -> LoggedModel:
+        """Change status or stage, add params, upsert tags or remove one tag, atomically."""
+
+    @abc.abstractmethod
+    def list_logged_models(
+        self, workspace: str, experiment_ids: Sequence[str], include_deleted: bool
+    ) -> list[LoggedModel]:
+        """Every model of the experiments (all of the workspace if none), newest first."""
+
+    @abc.abstractmethod
+    def log_model_metrics(
+        self, workspace: str, model_id: str, metrics: Sequence[ModelMetric]
+    ) -> None:
+        """Attribute metric points to a model (a point stored already is a no-op)."""
+
+    @abc.abstractmethod
+    def log_run_outputs(
+        self, workspace: str, run_id: str, outputs: Sequence[tuple[str, int]]
+    ) -> None:
+        """Record that the run produced these ``(model_id, step)`` (idempotent)."""
+
+    @abc.abstractmethod
+    def run_outputs(self, run_ids: Sequence[str]) -> dict[str, list[tuple[str, int]]]:
+        """The ``(model_id, step)`` outputs of each run."""
+
+
 class ArtifactStore(abc.ABC):
     """Files under a root, addressed by relative POSIX keys.
 
@@ -183,6 +247,10 @@ class ArtifactStore(abc.ABC):
     @abc.abstractmethod
     def info(self, key: str) -> ArtifactInfo | None:
         """The file or folder at ``key``, or None."""
+
+    def delete(self, key: str) -> None:
+        """Remove the file or folder (with everything below it) at ``key``; absent is no error."""
+        raise NotImplementedError(f"{type(self).__name__} cannot delete artifacts")
 
     def iter_read(self, key: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         """The file's bytes in chunks, for streaming answers."""

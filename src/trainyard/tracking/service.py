@@ -95,7 +95,9 @@ class TrackingService:
         self.store.get_workspace(workspace)
         check_name("experiment", name)
         if artifact_location is not None:
-            artifact_location = safe_key(artifact_location)
+            # Kept under its own prefix, so it can never reach other experiments' runs or the
+            # assets, models and jobs folders that share the artifact root.
+            artifact_location = f"custom/{safe_key(artifact_location)}"
         tags = _check_tags(tags or {}, MAX_EXPERIMENT_TAG_VALUE_LENGTH)
         return self.store.create_experiment(workspace, name, tags, artifact_location)
 
@@ -136,6 +138,10 @@ class TrackingService:
         if tags is not None:
             _check_tags(tags, MAX_EXPERIMENT_TAG_VALUE_LENGTH)
         return self.store.update_experiment(workspace, experiment_id, name, tags)
+
+    def delete_experiment_tag(self, workspace: str, experiment_id: str, key: str) -> None:
+        """Remove one tag of an experiment (no error if it has none by that key)."""
+        self.store.delete_experiment_tag(workspace, experiment_id, key)
 
     def delete_experiment(self, workspace: str, experiment_id: str) -> Experiment:
         """Soft-delete: the experiment and its runs are hidden until restored."""
@@ -257,6 +263,7 @@ class TrackingService:
         include_deleted: bool = False,
     ) -> Page[Run]:
         """Runs of the experiments (all of the workspace if none given) matching ``filter``."""
+        self.store.get_workspace(workspace)
         filters = parse_filter(filter)
         orders = parse_order_by(list(order_by or []))
         for eid in experiment_ids:

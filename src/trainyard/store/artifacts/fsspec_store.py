@@ -85,6 +85,12 @@ class FsspecArtifactStore(ArtifactStore):
             raise InvalidArgument(f"artifact {key!r} is a folder; list it instead of downloading")
         return self.fs.open(path, "rb")  # type: ignore[no-any-return]
 
+    def delete(self, key: str) -> None:
+        """Remove the file or folder at ``key`` (a folder with everything below it)."""
+        path = self._path(key)
+        if self.fs.exists(path):
+            self.fs.rm(path, recursive=True)
+
     def info(self, key: str) -> ArtifactInfo | None:
         """The entry at ``key`` or None."""
         path = self._path(key, allow_empty=True)

@@ -125,3 +125,72 @@ tokens = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("revoked_at", BigInteger),
 )
+
+# The jobs' tables live in their own module on the same ``metadata``; importing it here makes
+# ``tables.metadata`` the whole schema (the migrations are checked against it).
+from trainyard.store.sql import jobs_tables as _jobs_tables  # noqa: E402, F401
+
+logged_models = Table(
+    "logged_models",
+    metadata,
+    Column("model_id", String(34), primary_key=True),
+    Column("experiment_id", Integer, ForeignKey("experiments.experiment_id"), nullable=False),
+    Column("workspace", String(63), nullable=False),
+    Column("name", String(250), nullable=False),
+    Column("artifact_location", String(1000), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("lifecycle_stage", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("model_type", String(500)),
+    Column("source_run_id", String(32)),
+    Column("status_message", Text),
+    Index("ix_logged_models_experiment_created", "experiment_id", "created_at"),
+)
+
+logged_model_params = Table(
+    "logged_model_params",
+    metadata,
+    Column("model_id", String(34), ForeignKey("logged_models.model_id"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+logged_model_tags = Table(
+    "logged_model_tags",
+    metadata,
+    Column("model_id", String(34), ForeignKey("logged_models.model_id"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+logged_model_metrics = Table(
+    "logged_model_metrics",
+    metadata,
+    Column("model_id", String(34), ForeignKey("logged_models.model_id"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("step", BigInteger, primary_key=True),
+    Column("timestamp", BigInteger, primary_key=True),
+    Column("value", Float(precision=53), primary_key=True),
+    Column("is_nan", Boolean, primary_key=True, default=False),
+    Column("run_id", String(32)),
+    Column("dataset_name", String(500)),
+    Column("dataset_digest", String(36)),
+)
+
+logged_model_outputs = Table(
+    "logged_model_outputs",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id"), primary_key=True),
+    Column("model_id", String(34), ForeignKey("logged_models.model_id"), primary_key=True),
+    Column("step", BigInteger, nullable=False),
+)
+
+# The model registry's tables (migration 0004), likewise on the shared ``metadata``.
+from trainyard.store.sql import registry_tables as _registry_tables  # noqa: E402, F401
+
+# The sweeps' trials (migration 0005), likewise on the shared ``metadata``.
+from trainyard.store.sql import sweeps_tables as _sweeps_tables  # noqa: E402, F401
+
+# Online serving's endpoints and deployments (migration 0006), likewise on the shared ``metadata``.
+from trainyard.store.sql import serving_tables as _serving_tables  # noqa: E402, F401

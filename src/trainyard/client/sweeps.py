@@ -1,0 +1,140 @@
+"""Sweeps from the SDK: ``ws.jobs.create_sweep(...)``, ``sweep.wait()``, ``sweep.best_trial()``.
+
+Example::
+
+    sweep = ws.jobs.create_sweep(
+        trial={"command": "python train.py --alpha ${{search_space.alpha}}", "code": "./src"},
+        search_space={"alpha": {"type": "choice", "values": [0.1, 0.5, 1.0]}},
+        objective={"primary_metric": "rmse", "goal": "minimize"},
+        sampling_algorithm="grid",
+        limits={"max_concurrent_trials": 2},
+    )
+    sweep.wait()
+    print(sweep.best_trial())          # SweepTrial(number=..., parameters={'alpha': 0.1}, ...)
+    print(sweep.trials_frame())        # one row per trial (pandas)
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import IO, TYPE_CHECKING, Any
+
+from trainyard.client._scope import Scope
+from trainyard.client.run import Run
+from trainyard.core.jobs import JobStatus
+from trainyard.errors import InvalidArgument
+from trainyard.schemas import Run as RunInfo
+from trainyard.schemas.jobs import SweepJob
+from trainyard.schemas.sweeps import SweepTrial
+
+if TYPE_CHECKING:
+    import pandas
+
+
+class Sweep:
+    """A submitted sweep job. Made by ``ws.jobs.create_sweep``, ``ws.jobs.get`` or ``submit``."""
+
+    def __init__(self, scope: Scope, info: SweepJob) -> None:
+        self._scope = scope
+        self.info = info
+
+    @property
+    def name(self) -> str:
+        """The sweep's name, unique among the workspace's jobs."""
+        return self.info.name
+
+    @property
+    def run_id(self) -> str | None:
+        """The sweep's run: its trials' runs are nested under it."""
+        return self.info.run_id
+
+    @property
+    def status(self) -> JobStatus:
+        """The sweep's status now (asks the server)."""
+        return self.refresh().info.status
+
+    @property
+    def trials(self) -> list[SweepTrial]:
+        """The trials as last read (see :meth:`refresh`)."""
+        return self.info.trials
+
+    def __repr__(self) -> str:
+        return f"Sweep(name={self.name!r}, status={self.info.status.value})"
+
+    def refresh(self) -> Sweep:
+        """Read the sweep and its trials again."""
+        self.info = SweepJob.model_validate(self._scope.request("GET", "jobs", self.name))
+        return self
+
+    def wait(self, timeout: float | None = None, poll: float = 0.5) -> JobStatus:
+        """Block until the sweep ends; its final status.
+
+        Raises:
+            TimeoutError: it had not ended after ``timeout`` seconds.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.refresh().info.status.is_terminal:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"sweep {self.name} is still {self.info.status.value}")
+            time.sleep(poll)
+        return self.info.status
+
+    def stream(self, out: IO[str] | None = None, poll: float = 0.5) -> JobStatus:
+        """Print each trial's changes of status until the sweep ends; its final status."""
+        out = out or sys.stdout
+        seen: dict[int, str] = {}
+        metric = self.info.objective.primary_metric
+        while True:
+            done = self.refresh().info.status.is_terminal
+            for t in self.info.trials:
+                state = f"{t.status.value} {t.objective}"
+                if seen.get(t.number) != state:
+                    seen[t.number] = state
+                    value = "" if t.objective is None else f" {metric}={t.objective:.6g}"
+                    why = f" ({t.reason})" if t.reason and t.status.is_terminal else ""
+                    out.write(f"trial {t.number} {t.name}: {t.status.value}{value}{why}\n")
+                    out.flush()
+            if done:
+                return self.info.status
+            time.sleep(poll)
+
+    def cancel(self) -> Sweep:
+        """Cancel the sweep: its live trials are canceled, then it ends Canceled."""
+        data = self._scope.request("POST", "jobs", self.name, "cancel")
+        self.info = SweepJob.model_validate(data)
+        return self
+
+    def best_trial(self) -> SweepTrial | None:
+        """The completed trial with the best objective (as last read), or None."""
+        return self.info.best_trial
+
+    def trials_frame(self) -> pandas.DataFrame:
+        """The trials as a pandas DataFrame: number, name, status, objective, reason, run_id,
+        then one column per parameter (``alpha``, ...), by trial number."""
+        try:
+            import pandas
+        except ImportError:  # pragma: no cover - pandas is a dependency
+            raise InvalidArgument("trials_frame needs pandas: pip install pandas") from None
+        names = list(self.info.search_space)
+        rows: list[dict[str, Any]] = []
+        for t in self.info.trials:
+            row: dict[str, Any] = {
+                "number": t.number,
+                "name": t.name,
+                "status": t.status.value,
+                "objective": t.objective,
+                "reason": t.reason,
+                "run_id": t.run_id,
+            }
+            row.update({n: t.parameters.get(n) for n in names})
+            rows.append(row)
+        columns = ["number", "name", "status", "objective", "reason", "run_id", *names]
+        return pandas.DataFrame(rows, columns=columns)
+
+    def get_run(self) -> Run:
+        """The sweep's run (the best trial's parameters and objective once it completed)."""
+        if self.run_id is None:
+            raise InvalidArgument(f"sweep {self.name} has no run")
+        data = self._scope.request("GET", "runs", self.run_id)
+        return Run(self._scope, RunInfo.model_validate(data), owns_status=False)

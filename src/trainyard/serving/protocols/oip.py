@@ -1,0 +1,188 @@
+"""The Open Inference Protocol v2 (KServe, Triton, MLServer), REST/JSON form.
+
+``POST /v2/models/{name}/infer``::
+
+    {"id": "42",                                            (optional, echoed back)
+     "inputs": [{"name": "X", "shape": [2, 4], "datatype": "FP32",
+                 "data": [5.1, 3.5, 1.4, 0.2, 6.2, 2.9, 4.3, 1.3]}],   (flat or nested)
+     "outputs": [{"name": "label"}]}                        (optional: which outputs)
+
+    -> {"model_name": "iris", "model_version": "3", "id": "42",
+        "parameters": {"deployment": "blue"},
+        "outputs": [{"name": "label", "shape": [2], "datatype": "INT64", "data": [0, 1]}]}
+
+``{name}`` is the endpoint. Every model input must be sent once, by name, with a datatype
+that suits it (numeric datatypes for numeric inputs, ``BYTES`` for strings) and a shape whose
+rank and fixed sizes match the model's; the data must hold exactly that many values. Errors
+answer ``{"error": "<message>"}``, the protocol's format.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import orjson
+
+from trainyard.errors import InvalidArgument
+from trainyard.serving.inputs import ModelInputs, TensorInput
+from trainyard.serving.protocols._base import Answer, Batch, ScoringProtocol
+from trainyard.serving.protocols.native import parse_json
+
+DATATYPES: dict[str, Any] = {
+    "BOOL": np.bool_,
+    "UINT8": np.uint8,
+    "UINT16": np.uint16,
+    "UINT32": np.uint32,
+    "UINT64": np.uint64,
+    "INT8": np.int8,
+    "INT16": np.int16,
+    "INT32": np.int32,
+    "INT64": np.int64,
+    "FP16": np.float16,
+    "FP32": np.float32,
+    "FP64": np.float64,
+    "BYTES": np.object_,
+}
+_ACCEPTS = {  # the datatypes each kind of model input takes
+    "f": {"FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32"},
+    "i": {"INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32"},
+    "b": {"BOOL"},
+    "O": {"BYTES"},
+}
+_KINDS = {"f": "fiub", "i": "iu", "b": "b"}  # numpy kinds of JSON data each input kind takes
+_NAMES = {np.dtype(v).name: k for k, v in DATATYPES.items() if k != "BYTES"}
+
+
+def datatype_of(dtype: Any) -> str:
+    """The OIP datatype of a numpy dtype (``BYTES`` for strings and objects)."""
+    return _NAMES.get(np.dtype(dtype).name, "BYTES")
+
+
+def _bad(name: str, message: str) -> InvalidArgument:
+    return InvalidArgument(f"input {name!r}: {message}", {"column": name})
+
+
+def tensor_feed(spec: Any, t: TensorInput) -> np.ndarray:
+    """The array for one request input, checked against the model input ``t``."""
+    datatype, shape, data = spec.get("datatype"), spec.get("shape"), spec.get("data")
+    if datatype not in DATATYPES:
+        raise _bad(t.name, f"unknown datatype {datatype!r} (one of {sorted(DATATYPES)})")
+    if datatype not in _ACCEPTS.get(t.kind, set()):
+        want = sorted(_ACCEPTS.get(t.kind, set()))
+        raise _bad(t.name, f"takes {np.dtype(t.dtype).name} ({', '.join(want)}), got {datatype}")
+    if not isinstance(shape, list) or not all(
+        isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
+    ):
+        raise _bad(t.name, f"shape must be a list of sizes, got {shape!r}")
+    if len(shape) != len(t.shape) or any(
+        w is not None and d != w for d, w in zip(shape, t.shape, strict=True)
+    ):
+        want_shape = [-1 if d is None else d for d in t.shape]
+        raise _bad(t.name, f"shape {shape} does not fit the model's {want_shape}")
+    if not isinstance(data, list):
+        raise _bad(t.name, "data must be a list (flat or nested, row-major)")
+    try:
+        arr = np.asarray(data, dtype=np.object_ if t.kind == "O" else None)
+    except (ValueError, TypeError):
+        raise _bad(t.name, "data is ragged: nested lists must all have the same length") from None
+    if arr.size != math.prod(shape):
+        raise _bad(t.name, f"shape {shape} needs {math.prod(shape)} values, got {arr.size}")
+    if t.kind == "O":
+        if not all(isinstance(v, str) for v in arr.flat):
+            raise _bad(t.name, "BYTES data must be strings")
+        return arr.reshape(shape)
+    if arr.size and arr.dtype.kind not in _KINDS[t.kind]:
+        wrong = next((v for v in arr.flat if type(v) not in (int, float, bool)), arr.flat[0])
+        raise _bad(t.name, f"{datatype} data holds {wrong!r}")
+    return arr.astype(t.dtype, copy=False).reshape(shape)
+
+
+class OpenInferenceProtocol(ScoringProtocol):
+    """Named tensors in, named tensors out."""
+
+    name = "oip-v2"
+
+    def decode(self, body: bytes, inputs: ModelInputs) -> Batch:
+        """Match the request's tensors with the model's inputs, by name."""
+        doc = parse_json(body)
+        if not isinstance(doc, dict) or not isinstance(doc.get("inputs"), list):
+            raise InvalidArgument('an inference request is {"inputs": [{"name", "shape", ...}]}')
+        given: dict[str, Any] = {}
+        for spec in doc["inputs"]:
+            name = spec.get("name") if isinstance(spec, dict) else None
+            if not isinstance(name, str):
+                raise InvalidArgument("each input needs a name, a shape, a datatype and data")
+            if name in given:
+                raise _bad(name, "is given twice")
+            given[name] = spec
+        by_name = {t.name: t for t in inputs.tensors}
+        for name in given:
+            if name not in by_name:
+                raise _bad(name, f"is not an input of this model (its inputs: {list(by_name)})")
+        feeds: dict[str, np.ndarray] = {}
+        for t in inputs.tensors:
+            if t.name not in given:
+                raise _bad(t.name, "is missing")
+            feeds[t.name] = tensor_feed(given[t.name], t)
+        rows = {a.shape[0] if a.ndim else 1 for a in feeds.values()}
+        if len(rows) > 1:
+            raise InvalidArgument(f"the inputs have different row counts {sorted(rows)}")
+        wanted = None
+        if isinstance(doc.get("outputs"), list):
+            wanted = tuple(str(o.get("name")) for o in doc["outputs"] if isinstance(o, dict))
+        request_id = doc.get("id")
+        return Batch(feeds, rows.pop(), None if request_id is None else str(request_id), wanted)
+
+    def encode(self, batch: Batch, answer: Answer) -> bytes:
+        """Every output (or the ones asked for), flat, row-major."""
+        outputs = []
+        for name, value in zip(answer.output_names, answer.outputs, strict=True):
+            if batch.wanted is not None and name not in batch.wanted:
+                continue
+            arr = np.asarray(value) if not isinstance(value, list) else value
+            if isinstance(arr, list):  # a ZipMap's list of dicts: not a tensor
+                outputs.append({"name": name, "shape": [len(arr)], "datatype": "BYTES",
+                                "data": [orjson.dumps(v, option=orjson.OPT_NON_STR_KEYS).decode()
+                                         for v in arr]})  # fmt: skip
+                continue
+            data = arr.ravel()
+            outputs.append(
+                {
+                    "name": name,
+                    "shape": list(arr.shape),
+                    "datatype": datatype_of(arr.dtype),
+                    "data": data.tolist() if data.dtype == np.object_ else data,
+                }
+            )
+        if batch.wanted is not None:
+            unknown = sorted(set(batch.wanted) - set(answer.output_names))
+            if unknown:
+                raise InvalidArgument(
+                    f"output {unknown[0]!r} is not an output of this model "
+                    f"(its outputs: {answer.output_names})",
+                    {"column": unknown[0]},
+                )
+        doc: dict[str, Any] = {
+            "model_name": answer.endpoint,
+            "model_version": str(answer.model_version),
+            "parameters": {"deployment": answer.deployment, "model": answer.model_name},
+            "outputs": outputs,
+        }
+        if batch.request_id is not None:
+            doc["id"] = batch.request_id
+        return orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY)
+
+    def error_body(self, code: str, message: str, details: Any = None) -> bytes:
+        """The protocol's ``{"error": "<message>"}``."""
+        return orjson.dumps({"error": message})
+
+
+def tensor_metadata(t: TensorInput) -> dict[str, Any]:
+    """An input's ``{"name", "datatype", "shape"}`` for the model metadata route."""
+    return {
+        "name": t.name,
+        "datatype": datatype_of(t.dtype),
+        "shape": [-1 if d is None else d for d in t.shape],
+    }

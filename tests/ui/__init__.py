@@ -1,0 +1,1 @@
+"""The web studio in a real browser (Playwright driving Debian's Chromium)."""
