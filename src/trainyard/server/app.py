@@ -12,10 +12,12 @@ from fastapi.staticfiles import StaticFiles
 from trainyard.config import Settings
 from trainyard.registry import RegistryService
 from trainyard.server.auth import TokenService, bootstrap_admin_token
+from trainyard.server.body import document_bodies
 from trainyard.server.errors import install_error_handlers
 from trainyard.server.jobs import install_jobs
 from trainyard.server.mlflow import router as mlflow_router
 from trainyard.server.routers import artifacts, experiments, models, runs, system, ui
+from trainyard.server.serving import install_serving
 from trainyard.store import open_artifacts
 from trainyard.store.sql.registry import SqlRegistryStore
 from trainyard.store.sql.tracking import SqlTrackingStore
@@ -39,7 +41,9 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         scheduler.start()  # jobs: recover from a previous server, then schedule
+        scoring_host.start()  # endpoints: load and warm every deployment, then follow
         yield
+        scoring_host.stop()
         scheduler.stop()
         store.close()
 
@@ -57,6 +61,8 @@ def create_app(settings: Settings) -> FastAPI:
         SqlRegistryStore(store.db), app.state.tracking, artifact_store
     )
     install_error_handlers(app)
+    document_bodies(app)
+    scoring_host = install_serving(app, store.db, artifact_store, app.state.registry)
     scheduler = install_jobs(app, settings, store, artifact_store, app.state.tracking, tokens)
     for module in (system, experiments, runs, artifacts, models, ui):
         app.include_router(module.router)

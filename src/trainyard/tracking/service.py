@@ -23,6 +23,7 @@ from trainyard.core.entities import (
 )
 from trainyard.core.filters import parse_filter, parse_order_by
 from trainyard.core.limits import (
+    FLOAT_MAX,
     MAX_EXPERIMENT_TAG_VALUE_LENGTH,
     MAX_METRICS_PER_BATCH,
     MAX_PARAM_VALUE_LENGTH,
@@ -224,11 +225,15 @@ class TrackingService:
         now = now_ms()
         seen: set[str] = set()
         points = []
-        for key, value, timestamp, step in metrics:
+        top = FLOAT_MAX
+        for key, value, timestamp, step in metrics:  # the ingest hot loop: keep it lean
             if key not in seen:
                 check_key("metric", key)
                 seen.add(key)
-            points.append(Metric(key, clamp_metric(float(value)), timestamp or now, int(step)))
+            v = float(value)
+            if not -top <= v <= top and v == v:
+                v = clamp_metric(v)
+            points.append(Metric(key, v, timestamp or now, int(step)))
         self.store.log_batch(workspace, run_id, points, params, tags)
         return len(points), len(params), len(tags)
 

@@ -68,6 +68,7 @@ def build_search(
             r.c.lifecycle_stage == LifecycleStage.ACTIVE.value,
             e.c.lifecycle_stage == LifecycleStage.ACTIVE.value,
         )
+    metric_filter_alias: dict[str, Any] = {}
     for i, c in enumerate(filters):
         if c.entity == "attribute":
             if c.key == "duration":
@@ -81,6 +82,8 @@ def build_search(
         if c.entity == "metric":
             cond = and_(cond, a.c.is_nan.is_(False))
         q = q.join(a, and_(cond, _compare(a.c.value, c.op, c.value)))
+        if c.entity == "metric":
+            metric_filter_alias.setdefault(c.key, a)
     order: list[Any] = []
     for i, o in enumerate(order_by):
         if o.entity == "attribute":
@@ -89,6 +92,8 @@ def build_search(
                 if o.key == "duration"
                 else _ATTRIBUTE_COLUMNS[o.key]
             )
+        elif o.entity == "metric" and o.key in metric_filter_alias:
+            col = metric_filter_alias[o.key].c.value  # the filter's join already has the value
         else:
             a = _entity_table(o.entity).alias(f"o{i}")
             q = q.outerjoin(a, and_(a.c.run_id == r.c.run_id, a.c.key == o.key))
