@@ -86,7 +86,9 @@ def test_create_stream_show_sort_and_json(srv: RunningServer, sweep_file: Path) 
     assert [t["objective"] for t in doc["trials"]] == [50.0, 30.0, 20.0, 10.0]
     for t in [*doc["trials"], doc["best_trial"]]:
         assert {"name", "status", "parameters", "objective"} <= set(t)
-    assert doc["best_trial"]["parameters"] == {"x": 5} and doc["best_trial"]["status"] == "Completed"
+    assert (
+        doc["best_trial"]["parameters"] == {"x": 5} and doc["best_trial"]["status"] == "Completed"
+    )
 
     listed = json.loads(cli(srv, "job", "list", "--json").stdout)
     assert [j["type"] for j in listed if j["name"] == "cli-sweep"] == ["sweep"]
@@ -100,8 +102,12 @@ def test_bad_files_and_options_exit_2_with_the_reason(
     res = cli(srv, "job", "create", "-f", str(bad))
     assert res.returncode == 2 and "search_space.x.choice.value: unknown key" in res.stderr
     grid = tmp_path / "grid.yml"
-    grid.write_text(SWEEP.replace("type: choice\n    values: [1, 3, 5, 2]",
-                                  "type: uniform\n    min_value: 0\n    max_value: 1"))
+    grid.write_text(
+        SWEEP.replace(
+            "type: choice\n    values: [1, 3, 5, 2]",
+            "type: uniform\n    min_value: 0\n    max_value: 1",
+        )
+    )
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "t.py").write_text("")
     res = cli(srv, "job", "create", "-f", str(grid))

@@ -15,6 +15,7 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import mlflow
 import numpy as np
 import pytest
@@ -124,3 +125,62 @@ def test_sklearn_autolog_script(tracking_uri: str, tmp_path: Path) -> None:
     expected = Ridge(alpha=0.3).fit(X, y).predict(X[:10])
     np.testing.assert_allclose(loaded.predict(X[:10]), expected)
     assert mlflow.get_logged_model(output.model_id).source_run_id == run_id
+
+
+def test_registered_model_alias_flow(tracking_uri: str) -> None:
+    """The issue's flow: ``log_model`` with ``registered_model_name``, an alias, and
+    ``models:/NAME@ALIAS`` loaded by MLflow; the same version is Trainyard's, in ONNX."""
+    X, y = load_diabetes(return_X_y=True)
+    X_train, X_test, y_train, _ = train_test_split(X, y, test_size=0.2, random_state=66)
+    model = Ridge(alpha=0.3).fit(X_train, y_train)
+    mlflow.set_experiment("diabetes-registry")
+    with mlflow.start_run() as run:
+        mlflow.log_metric("rmse", 53.0)
+        info = mlflow.sklearn.log_model(
+            model, name="model", input_example=X_train[:5], registered_model_name="diabetes-ridge"
+        )
+    assert str(info.registered_model_version) == "1"
+    client = MlflowClient()
+    client.set_registered_model_alias("diabetes-ridge", "champion", "1")
+
+    loaded = mlflow.pyfunc.load_model("models:/diabetes-ridge@champion")
+    np.testing.assert_allclose(loaded.predict(X_test), model.predict(X_test))
+    version = client.get_model_version_by_alias("diabetes-ridge", "champion")
+    assert (version.version, version.run_id, version.status) == ("1", run.info.run_id, "READY")
+
+    # the same registry through Trainyard's REST API: an ONNX version that passed parity
+    with httpx.Client(base_url=f"{tracking_uri}/api/v1/workspaces/default") as api:
+        ty_model = api.get("/models/diabetes-ridge").json()
+        assert (ty_model["aliases"], ty_model["latest_version"]) == ({"champion": 1}, 1)
+        v1 = api.get("/models/diabetes-ridge/versions/1").json()
+    assert (v1["status"], v1["format"], v1["run_id"]) == ("READY", "onnx", run.info.run_id)
+    assert v1["parity"]["passed"] and v1["parity"]["rows"] == 5
+    assert v1["metrics"] == {"rmse": 53.0}
+
+    # ... and through the SDK: the ONNX model predicts what the original does
+    ws = trainyard.connect(tracking_uri)
+    onnx_model = ws.models.get("diabetes-ridge@champion").load()
+    np.testing.assert_allclose(onnx_model.predict(X_test), model.predict(X_test), rtol=1e-4)
+
+
+class _Doubler(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
+        return np.asarray(model_input) * 2  # (no type hints: MLflow would read a schema off them)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # MLflow's advice on type hints
+def test_unconvertible_flavor_still_works_through_mlflow(tracking_uri: str) -> None:
+    """A flavor Trainyard cannot convert is registered, aliased and loaded as in MLflow; in
+    Trainyard's registry it is a FAILED version saying why."""
+    mlflow.set_experiment("custom-pyfunc")
+    with mlflow.start_run():
+        mlflow.pyfunc.log_model(
+            name="doubler", python_model=_Doubler(), registered_model_name="doubler"
+        )
+    client = MlflowClient()
+    client.set_registered_model_alias("doubler", "prod", "1")
+    loaded = mlflow.pyfunc.load_model("models:/doubler@prod")
+    np.testing.assert_allclose(loaded.predict(np.ones((2, 3))), np.full((2, 3), 2.0))
+    with httpx.Client(base_url=f"{tracking_uri}/api/v1/workspaces/default") as api:
+        v1 = api.get("/models/doubler/versions/1").json()
+    assert v1["status"] == "FAILED" and "python_function" in v1["status_reason"]

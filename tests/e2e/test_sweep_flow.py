@@ -20,9 +20,9 @@ import httpx
 import pytest
 
 import trainyard
-from trainyard.client.sweeps import Sweep
-from tests.sweeps.conftest import TRIAL
 from tests.support import start_server
+from tests.sweeps.conftest import TRIAL
+from trainyard.client.sweeps import Sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,11 +38,21 @@ def test_the_ridge_sweep_example_finds_the_best_alpha(
         def cli(*args: str) -> subprocess.CompletedProcess[str]:
             return subprocess.run(
                 [sys.executable, "-m", "trainyard", *args],
-                env=env, capture_output=True, text=True, timeout=180,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=180,
             )
 
-        made = cli("job", "create", "-f", str(ROOT / "examples" / "sweep_ridge.yml"),
-                   "--name", "ridge", "--stream")
+        made = cli(
+            "job",
+            "create",
+            "-f",
+            str(ROOT / "examples" / "sweep_ridge.yml"),
+            "--name",
+            "ridge",
+            "--stream",
+        )
         assert made.returncode == 0, made.stderr
         assert "best trial: ridge_trial_" in made.stderr
         shown = json.loads(cli("job", "show", "ridge", "--json").stdout)

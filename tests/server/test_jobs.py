@@ -127,7 +127,7 @@ def test_bad_documents_get_precise_errors_and_nothing_runs(api: httpx.Client) ->
             "pth",
         ),
         ({"command": "x", "limits": {"timeout": 0}}, 400, "INVALID_ARGUMENT", "limits.timeout"),
-        ({"command": "x", "type": "sweep"}, 400, "INVALID_ARGUMENT", "type"),
+        ({"command": "x", "type": "pipeline"}, 400, "INVALID_ARGUMENT", "type must be"),
         ({"command": "x", "name": "other"}, 400, "INVALID_ARGUMENT", "URL says"),
     ]
     for body, status, code, fragment in cases:

@@ -77,8 +77,11 @@ BAD: list[tuple[dict[str, Any], dict[str, Any]]] = [
     ),
     ({"sampling_algorithm": "hyperband"}, {"field": "sampling_algorithm.type"}),
     ({"trial__commnd": "x"}, {"field": "trial.commnd", "contains": "Extra inputs"}),
-    ({"type": "swep"}, {"contains": "'swep'"}),
-    ({"trial__command": "python t.py ${{search_space.x}} ${{inputs.data}}"}, {"contains": "inputs.data"}),
+    ({"type": "swep"}, {"contains": "type must be 'command' (the default) or 'sweep'"}),
+    (
+        {"trial__command": "python t.py ${{search_space.x}} ${{inputs.data}}"},
+        {"contains": "inputs.data"},
+    ),
 ]
 
 
@@ -126,5 +129,7 @@ def test_a_good_sweep_runs_and_shows_its_trials_and_best(api: httpx.Client, code
     assert job["best_trial"]["name"] == f"{name}_trial_{job['best_trial']['number']}"
     listed = api.get("/jobs", params={"max_results": 1000}).json()["jobs"]
     assert any(j["name"] == name and j["type"] == "sweep" for j in listed)
-    assert any(j["name"] == trials[0]["name"] and j.get("type", "command") == "command" for j in listed)
+    assert any(
+        j["name"] == trials[0]["name"] and j.get("type", "command") == "command" for j in listed
+    )
     assert_error(api.post(f"/jobs/{name}/cancel"), 409, "CONFLICT")

@@ -81,6 +81,19 @@ EXPECTED_ROUTES = {
     ("DELETE", WS + "/models/{}/aliases/{}"),
     ("GET", WS + "/model-versions/{}"),
     ("GET", WS + "/model-versions/{}/download"),
+    # online endpoints (docs/serving.md); scoring itself is at the root, outside the API
+    ("POST", WS + "/endpoints"),
+    ("GET", WS + "/endpoints"),
+    ("GET", WS + "/endpoints/{}"),
+    ("PATCH", WS + "/endpoints/{}"),
+    ("DELETE", WS + "/endpoints/{}"),
+    ("GET", WS + "/endpoints/{}/keys"),
+    ("POST", WS + "/endpoints/{}/keys/regenerate"),
+    ("PUT", WS + "/endpoints/{}/traffic"),
+    ("POST", WS + "/endpoints/{}/deployments"),
+    ("GET", WS + "/endpoints/{}/deployments/{}"),
+    ("PATCH", WS + "/endpoints/{}/deployments/{}"),
+    ("DELETE", WS + "/endpoints/{}/deployments/{}"),
 }
 
 

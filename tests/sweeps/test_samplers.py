@@ -29,7 +29,7 @@ SPACE = {
 
 
 def space(dists: dict[str, Any]) -> SearchSpace:
-    command = " ".join("${{search_space.%s}}" % k for k in dists)
+    command = " ".join("${{search_space." + k + "}}" for k in dists)
     doc = {
         "type": "sweep",
         "trial": {"command": command},
@@ -107,8 +107,21 @@ def test_a_rebuilt_study_carries_on_without_repeating() -> None:
         status = JobStatus.COMPLETED if final else JobStatus.RUNNING
         objective = float(params["a"]) if final else None
         trials.append(
-            Trial("w", "s", number, f"s_trial_{number}", 0, status, params, raw, 0, 0,
-                  objective, None, final)
+            Trial(
+                "w",
+                "s",
+                number,
+                f"s_trial_{number}",
+                0,
+                status,
+                params,
+                raw,
+                0,
+                0,
+                objective,
+                None,
+                final,
+            )
         )
     rebuilt = SweepStudy(sp, "grid", 5, "minimize", trials)
     assert [t.state.name for t in rebuilt.study.trials] == ["COMPLETE"] * 3 + ["RUNNING"]

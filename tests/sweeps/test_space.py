@@ -44,12 +44,24 @@ def test_a_full_document_parses_with_defaults() -> None:
     [
         ({"search_space": {"lr": {"type": "uniform", "min": 0, "max": 1}}}, "min", "Extra"),
         ({"search_space": {"lr": {"type": "gaussian", "mu": 0}}}, "lr", "tag"),
-        ({"search_space": {"lr": {"type": "uniform", "min_value": 1, "max_value": 1}}}, "lr", "smaller"),
+        (
+            {"search_space": {"lr": {"type": "uniform", "min_value": 1, "max_value": 1}}},
+            "lr",
+            "smaller",
+        ),
         ({"search_space": {"lr": {"type": "choice", "values": []}}}, "values", "at least 1"),
         ({"search_space": {"lr": {"type": "randint", "upper": 0}}}, "upper", "greater"),
         ({"search_space": {"lr": {"type": "normal", "mu": 0, "sigma": 0}}}, "sigma", "greater"),
-        ({"search_space": {"lr": {"type": "quniform", "min_value": 0, "max_value": 1}}}, "q", "required"),
-        ({"search_space": {"lr": {"type": "loguniform", "min_value": 0, "max_value": 800}}}, "lr", "exponents"),
+        (
+            {"search_space": {"lr": {"type": "quniform", "min_value": 0, "max_value": 1}}},
+            "q",
+            "required",
+        ),
+        (
+            {"search_space": {"lr": {"type": "loguniform", "min_value": 0, "max_value": 800}}},
+            "lr",
+            "exponents",
+        ),
         ({"objective": {"primary_metric": "", "goal": "minimize"}}, "primary_metric", "at least 1"),
         ({"objective": {"primary_metric": "  ", "goal": "minimize"}}, "primary_metric", "pattern"),
         ({"objective": {"primary_metric": "loss", "goal": "min"}}, "goal", "minimize"),
@@ -58,13 +70,31 @@ def test_a_full_document_parses_with_defaults() -> None:
         ({"limits": {"timeout": 0}}, "timeout", "greater"),
         ({"limits": {"trial_timeout": -5}}, "trial_timeout", "greater"),
         ({"sampling_algorithm": "sobol"}, "type", "random"),
-        ({"early_termination": {"type": "bandit", "evaluation_interval": 1}}, "early_termination", "exactly one"),
-        ({"early_termination": {"type": "bandit", "slack_factor": 0.1, "slack_amount": 1}}, "early_termination", "exactly one"),
-        ({"early_termination": {"type": "truncation_selection", "truncation_percentage": 100}}, "truncation_percentage", "less"),
-        ({"early_termination": {"type": "median_stopping", "evaluation_interval": 0}}, "evaluation_interval", "greater"),
+        (
+            {"early_termination": {"type": "bandit", "evaluation_interval": 1}},
+            "early_termination",
+            "exactly one",
+        ),
+        (
+            {"early_termination": {"type": "bandit", "slack_factor": 0.1, "slack_amount": 1}},
+            "early_termination",
+            "exactly one",
+        ),
+        (
+            {"early_termination": {"type": "truncation_selection", "truncation_percentage": 100}},
+            "truncation_percentage",
+            "less",
+        ),
+        (
+            {"early_termination": {"type": "median_stopping", "evaluation_interval": 0}},
+            "evaluation_interval",
+            "greater",
+        ),
     ],
 )
-def test_schema_refuses_with_the_field_named(changes: dict[str, Any], where: str, says: str) -> None:
+def test_schema_refuses_with_the_field_named(
+    changes: dict[str, Any], where: str, says: str
+) -> None:
     with pytest.raises(ValidationError) as info:
         SweepJobCreate.model_validate(sweep(**changes))
     text = str(info.value)
@@ -78,7 +108,10 @@ def test_schema_refuses_with_the_field_named(changes: dict[str, Any], where: str
             {"trial": {"command": "python t.py ${{search_space.lr}} ${{search_space.width}}"}},
             "has no 'width'",
         ),
-        ({"trial": {"command": "python t.py ${{search_space.lr}}"}}, "search_space.depth is not used"),
+        (
+            {"trial": {"command": "python t.py ${{search_space.lr}}"}},
+            "search_space.depth is not used",
+        ),
         (
             {"sampling_algorithm": "grid"},
             "search_space.lr: grid sampling needs discrete parameters",
@@ -97,7 +130,10 @@ def test_schema_refuses_with_the_field_named(changes: dict[str, Any], where: str
         (
             {
                 "trial": {"command": "x ${{search_space.a}}"},
-                "search_space": {"a": {"type": "randint", "upper": 3}, "b c": {"type": "randint", "upper": 3}},
+                "search_space": {
+                    "a": {"type": "randint", "upper": 3},
+                    "b c": {"type": "randint", "upper": 3},
+                },
             },
             "parameter name 'b c'",
         ),

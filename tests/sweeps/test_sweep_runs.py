@@ -8,6 +8,7 @@ trial it calls best, and on the trials a policy ended (canceled, with the reason
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +137,20 @@ def test_a_policy_cancels_the_bad_trial_and_says_why(
     assert ws.get_run(bad.run_id or "").info.status == "KILLED"
     best = sweep.best_trial()
     assert best is not None and best.name == good.name
+
+
+def test_cancel_ends_the_live_trials_then_the_sweep(ws: trainyard.Workspace, code: Path) -> None:
+    sweep = ws.jobs.create_sweep(
+        trial={"command": "python trial.py curve ${{search_space.x}} 200 0.25", "code": str(code)},
+        search_space={"x": {"type": "uniform", "min_value": 1, "max_value": 2}},
+        objective=OBJECTIVE,
+        limits={"max_total_trials": 5, "max_concurrent_trials": 2},
+    )
+    deadline = time.monotonic() + 30
+    while not any(t.status == "Running" for t in sweep.refresh().trials):
+        assert time.monotonic() < deadline, sweep.trials
+        time.sleep(0.1)
+    sweep.cancel()
+    assert sweep.wait(timeout=30) == "Canceled"
+    assert len(sweep.trials) == 2 and {t.status for t in sweep.trials} == {"Canceled"}
+    assert sweep.info.error is not None and "canceled after 2 trials" in sweep.info.error

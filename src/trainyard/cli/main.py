@@ -28,6 +28,7 @@ def _register_groups() -> None:
     _register_jobs()
     _register_imports()
     _register_models()
+    _register_serving()
 
 
 def _register_jobs() -> None:
@@ -45,6 +46,14 @@ def _register_models() -> None:
 
     app.add_typer(models.app, name="model")
     app.add_typer(recipes.app, name="recipe")
+
+
+def _register_serving() -> None:
+    from trainyard.cli import endpoints, serve
+
+    app.add_typer(endpoints.app, name="endpoint")
+    app.add_typer(endpoints.deployment_app, name="deployment")
+    app.command("serve")(serve.serve)
 
 
 def _register_imports() -> None:

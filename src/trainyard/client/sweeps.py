@@ -132,6 +132,14 @@ class Sweep:
         columns = ["number", "name", "status", "objective", "reason", "run_id", *names]
         return pandas.DataFrame(rows, columns=columns)
 
+    def download(self, output_dir: object = ".") -> list[object]:
+        """A sweep has no files of its own: its trials do (``ws.jobs.get(trial.name)``)."""
+        best = self.info.best_trial
+        hint = f" (the best is {best.name})" if best is not None else ""
+        raise InvalidArgument(
+            f"sweep {self.name} has no outputs of its own: download one of its trials{hint}"
+        )
+
     def get_run(self) -> Run:
         """The sweep's run (the best trial's parameters and objective once it completed)."""
         if self.run_id is None:

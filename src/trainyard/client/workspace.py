@@ -27,6 +27,7 @@ from trainyard.client._scope import Scope, body, iter_pages
 from trainyard.client._transport import DEFAULT_URI, RetryPolicy, Transport
 from trainyard.client.assets import CodeAssets, Computes, DataAssets, Environments
 from trainyard.client.batcher import BatcherOptions
+from trainyard.client.endpoints import Endpoints
 from trainyard.client.experiment import Experiment
 from trainyard.client.jobs import Jobs
 from trainyard.client.models import Models
@@ -185,6 +186,11 @@ class Workspace:
     def models(self) -> Models:
         """The model registry: ``register``, ``get("name@alias")``, ``set_alias``, ``list``."""
         return Models(self._scope)
+
+    @property
+    def endpoints(self) -> Endpoints:
+        """Online endpoints: ``create``, ``deployments.create``, ``traffic``, ``invoke``."""
+        return Endpoints(self._scope)
 
     @property
     def tokens(self) -> Tokens:

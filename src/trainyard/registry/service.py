@@ -11,7 +11,7 @@ version, so a version is never visible without its file.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -109,11 +109,30 @@ class RegistryService:
         name: str,
         description: str | None = None,
         tags: dict[str, str] | None = None,
+        delete_tags: Sequence[str] = (),
     ) -> RegisteredModel:
-        """Replace the description and/or set tags."""
+        """Replace the description, set tags and/or remove tags."""
         return self.store.update_model(
-            workspace, name, _description(description), None if tags is None else _tags(tags)
+            workspace,
+            name,
+            _description(description),
+            None if tags is None else _tags(tags),
+            list(delete_tags),
         )
+
+    def rename_model(self, workspace: str, name: str, new_name: str) -> RegisteredModel:
+        """Rename a model: its versions, numbers, aliases and files follow it."""
+        check_model_name(new_name)
+
+        def move(v: ModelVersion) -> Placement:
+            return self._copy(v.storage_key, workspace, new_name, v.version), self._copy(
+                v.native_key, workspace, new_name, v.version
+            )
+
+        model = self.store.rename_model(workspace, name, new_name, move)
+        if new_name != name:
+            self.files.delete(workspace, name)
+        return model
 
     def delete_model(self, workspace: str, name: str) -> None:
         """Delete a model, its versions, aliases and files."""
@@ -266,6 +285,76 @@ class RegistryService:
 
             return self.store.create_version(workspace, name, new, place)
 
+    def register_file(
+        self,
+        workspace: str,
+        name: str,
+        path: Path | None,
+        *,
+        run_id: str | None = None,
+        parity: dict[str, Any] | None = None,
+        failure: str | None = None,
+        description: str = "",
+        tags: dict[str, str] | None = None,
+    ) -> ModelVersion:
+        """Register an ONNX file the server converted itself (an MLflow model's flavor).
+
+        ``run_id`` (a run of the workspace) is the version's source run, whose metrics are
+        copied. The parity result is the server's own: a failed one is refused with
+        ``Conflict``; ``failure`` instead of a file records a FAILED version that says why.
+        """
+        self.store.get_model(workspace, name)
+        metrics: dict[str, float] = {}
+        if run_id is not None:
+            run = self.tracking.get_run(workspace, run_id)
+            metrics = {k: m.value for k, m in run.metrics.items()}
+        common: dict[str, Any] = {
+            "source": ModelSource.RUN if run_id else ModelSource.UPLOAD,
+            "run_id": run_id,
+            "metrics": metrics,
+            "parity": parity,
+            "description": _description(description) or "",
+            "tags": _tags(tags),
+        }
+        if failure is not None or path is None:
+            new = NewModelVersion(
+                status=ModelVersionStatus.FAILED,
+                status_reason=(failure or "failed")[:8000],
+                **common,
+            )
+            return self.store.create_version(workspace, name, new, lambda n: (None, None))
+        if parity is not None and not parity.get("passed", False):
+            raise parity_refusal(name, parity)
+        signature = inspect_onnx(path, "the converted model")
+        new = NewModelVersion(
+            size=path.stat().st_size, sha256=sha256_of(path), signature=signature, **common
+        )
+
+        def place(number: int) -> Placement:
+            key = self.files.key(workspace, name, number)
+            return self.files.write(key, file_chunks(path)), None
+
+        return self.store.create_version(workspace, name, new, place)
+
+    def update_version(
+        self,
+        workspace: str,
+        name: str,
+        version: int,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        delete_tags: Sequence[str] = (),
+    ) -> ModelVersion:
+        """Replace a version's description, set and/or remove its tags."""
+        return self.store.update_version(
+            workspace,
+            name,
+            check_version(version),
+            _description(description),
+            None if tags is None else _tags(tags),
+            list(delete_tags),
+        )
+
     def delete_version(self, workspace: str, name: str, version: int) -> None:
         """Delete one version, the aliases on it and its files."""
         self.store.delete_version(workspace, name, check_version(version))
@@ -296,6 +385,13 @@ class RegistryService:
         self.store.delete_alias(workspace, name, alias)
 
     # ---------------------------------------------------------------- helpers
+    def _copy(self, key: str | None, workspace: str, name: str, version: int) -> str | None:
+        """A copy of the file at ``key`` among the files of ``name``'s ``version``."""
+        if key is None or self.files.artifacts.info(key) is None:
+            return key
+        new = self.files.key(workspace, name, version, PurePosixPath(key).name)
+        return self.files.write(new, self.files.artifacts.iter_read(key))
+
     def _same_upload(
         self, workspace: str, name: str, version: int, digest: str
     ) -> ModelVersion | None:

@@ -159,7 +159,11 @@ def _job_type(value: Any) -> str:
 
 JobDocument = Annotated[
     Annotated[JobCreate, Tag("command")] | Annotated[SweepJobCreate, Tag("sweep")],
-    Discriminator(_job_type),
+    Discriminator(
+        _job_type,
+        custom_error_type="job_type",
+        custom_error_message="type must be 'command' (the default) or 'sweep'",
+    ),
 ]
 """Any job as submitted: a command job, or a sweep (``type: sweep``)."""
 

@@ -10,6 +10,7 @@ from trainyard.jobs import AssetService, JobService
 from trainyard.registry import RegistryService
 from trainyard.schemas.auth import Principal
 from trainyard.server.auth import TokenService, authorize
+from trainyard.serving import ServingService
 from trainyard.tracking import TrackingService
 
 
@@ -92,3 +93,10 @@ def _assets(request: Request) -> AssetService:
 
 Jobs = Annotated[JobService, Depends(_jobs)]
 Assets = Annotated[AssetService, Depends(_assets)]
+
+
+def _serving(request: Request) -> ServingService:
+    return request.app.state.serving  # type: ignore[no-any-return]
+
+
+Serving = Annotated[ServingService, Depends(_serving)]

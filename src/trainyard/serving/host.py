@@ -21,6 +21,7 @@ every ``RETRY_SECONDS``.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -82,6 +83,10 @@ class ScoringHost:
             self.sync(force=True)
         except Exception:
             log.exception("could not load the endpoints; retrying in the background")
+        # Everything alive now (libraries, the app, the loaded models) lives as long as the
+        # process: keep it out of the cyclic collector's full passes, which would otherwise
+        # walk it every so often on the request path (milliseconds of p99 latency).
+        gc.freeze()
         self._thread = threading.Thread(target=self._poll, name="trainyard-serving", daemon=True)
         self._thread.start()
 
@@ -166,6 +171,10 @@ class ScoringHost:
                     d.limits,
                     d.log_requests,
                     self.metrics.series(e.workspace, e.name, d.name),
+                    [
+                        (b"x-trainyard-deployment", d.name.encode()),
+                        (b"x-trainyard-model-version", runtime.label.encode()),
+                    ],
                 )
             names, bounds = cumulative({k: v for k, v in e.traffic.items() if k in e.deployments})
             ((mirror_name, share),) = e.mirror.items() or (("", 0),)

@@ -17,7 +17,7 @@ in float columns (as NaN), whole numbers for integer columns, strings for string
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -50,11 +50,11 @@ class TensorInput:
     name: str
     dtype: Any
     shape: tuple[int | str | None, ...]
+    kind: str = field(init=False)
+    """The numpy kind of the element type: ``f``, ``i``, ``b`` or ``O`` (strings)."""
 
-    @property
-    def kind(self) -> str:
-        """The numpy kind of the element type: ``f``, ``i``, ``b`` or ``O`` (strings)."""
-        return str(np.dtype(self.dtype).kind)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", str(np.dtype(self.dtype).kind))
 
 
 def _bad(column: str, message: str) -> InvalidArgument:

@@ -103,9 +103,7 @@ class RequestLog:
                 "inputs": {k: _plain(v) for k, v in feeds.items()},
                 "outputs": {k: _plain(v) for k, v in zip(names, outs, strict=False)},
             }
-            data = orjson.dumps(
-                line, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
-            )
+            data = orjson.dumps(line, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
             batches.setdefault((ws, endpoint), []).append(data)
             first.setdefault((ws, endpoint), ms)
         for (ws, endpoint), lines in batches.items():

@@ -29,6 +29,8 @@ class Target:
     limits: RequestLimits
     log_requests: bool
     series: Series
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    """The answer headers naming the deployment and model version (built once)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,7 @@ class DeadlineExceeded(TrainyardError):
     """A scoring run took longer than the deployment's ``timeout_ms`` (answered 504)."""
 
     code = "UNAVAILABLE"
+    http_status = 504
 
 
 def session_options() -> Any:
@@ -61,9 +62,10 @@ def session_options() -> Any:
 
 
 def _dummy(model: ModelInputs, rows: int) -> dict[str, np.ndarray]:
-    feeds = {}
+    feeds: dict[str, np.ndarray] = {}
     for t in model.tensors:
-        shape = tuple(rows if i == 0 else (d or 1) for i, d in enumerate(t.shape)) or (rows,)
+        dims = [rows if i == 0 else (d if isinstance(d, int) else 1) for i, d in enumerate(t.shape)]
+        shape = tuple(dims) or (rows,)
         if t.kind == "O":
             feeds[t.name] = np.full(shape, "", dtype=np.object_)
         else:
@@ -124,7 +126,7 @@ class LoadedModel:
 
     def run(self, feeds: dict[str, np.ndarray], session: int = 0, options: Any = None) -> list[Any]:
         """Every output for ``feeds``, in output order."""
-        result: list[Any] = self.sessions[session].run(None, feeds, options)
+        result: list[Any] = self.sessions[session].run(self.outputs, feeds, options)
         return result
 
 
@@ -215,7 +217,9 @@ class DeploymentRuntime:
         """Run on the caller's thread with the first session (cheap requests)."""
         return self.model.run(feeds)
 
-    async def run_async(self, work: Callable[[Callable[..., list[Any]]], Any], timeout: float) -> Any:
+    async def run_async(
+        self, work: Callable[[Callable[..., list[Any]]], Any], timeout: float
+    ) -> Any:
         """``work(run)`` on a replica thread, where ``run(feeds)`` uses that thread's session.
 
         Raises:

@@ -16,12 +16,15 @@ contract of ``store/_base.py`` (thread safety, durability, all-or-nothing writes
 - An alias points at one existing READY version of its model; setting it again moves it in one
   statement (readers see the old or the new version, never neither). Deleting a version deletes
   the aliases pointing at it.
+- ``rename_model`` keeps the versions, their numbers, ids and aliases; ``move(version)`` runs
+  inside the transaction for each version and returns the keys its files now have (files are
+  keyed by model name). A taken name is ``AlreadyExists`` and changes nothing.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from trainyard.core.registry import ModelVersion, NewModelVersion, RegisteredModel
 
@@ -50,9 +53,24 @@ class RegistryStore(abc.ABC):
 
     @abc.abstractmethod
     def update_model(
-        self, workspace: str, name: str, description: str | None, tags: dict[str, str] | None
+        self,
+        workspace: str,
+        name: str,
+        description: str | None,
+        tags: dict[str, str] | None,
+        delete_tags: Sequence[str] = (),
     ) -> RegisteredModel:
-        """Replace the description and/or upsert tags."""
+        """Replace the description, upsert tags and/or remove tags (absent keys are ignored)."""
+
+    @abc.abstractmethod
+    def rename_model(
+        self,
+        workspace: str,
+        name: str,
+        new_name: str,
+        move: Callable[[ModelVersion], Placement],
+    ) -> RegisteredModel:
+        """Rename a model, moving each version's files with ``move`` (see the module notes)."""
 
     @abc.abstractmethod
     def delete_model(self, workspace: str, name: str) -> list[ModelVersion]:
@@ -87,6 +105,18 @@ class RegistryStore(abc.ABC):
         self, workspace: str, name: str, max_results: int, offset: int
     ) -> tuple[list[ModelVersion], bool]:
         """A page of a model's versions, newest first, and whether more follow."""
+
+    @abc.abstractmethod
+    def update_version(
+        self,
+        workspace: str,
+        name: str,
+        version: int,
+        description: str | None,
+        tags: dict[str, str] | None,
+        delete_tags: Sequence[str] = (),
+    ) -> ModelVersion:
+        """Replace a version's description, upsert and/or remove tags (files are immutable)."""
 
     @abc.abstractmethod
     def delete_version(self, workspace: str, name: str, version: int) -> ModelVersion:

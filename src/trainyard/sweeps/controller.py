@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -37,7 +36,8 @@ from trainyard.core.sweeps import Trial, trial_job_name
 from trainyard.errors import Conflict, NotFound, TrainyardError
 from trainyard.schemas import jobs as wire
 from trainyard.sweeps.early_termination import Policy, make_policy
-from trainyard.sweeps.service import SweepService, best_of, trial_document
+from trainyard.sweeps.finish import finish, trial_outcome
+from trainyard.sweeps.service import SweepService, trial_document
 from trainyard.sweeps.study import SweepStudy, outcome
 
 log = logging.getLogger("trainyard.sweeps")
@@ -197,25 +197,12 @@ class SweepController:
             self._submit(sweep_job, sweep, trial)
             return None
         if job.status.is_terminal:
-            objective, reason = self._outcome(sweep, trial, job)
+            objective, reason = trial_outcome(self.jobs, sweep.spec.objective, trial, job)
             done = self._final(trial, job.status, objective, reason)
             sweep.study.tell(trial.number, outcome(done), objective)
         elif job.status != trial.status:
             self._update(trial, {"status": job.status})
         return job
-
-    def _outcome(self, sweep: _Sweep, trial: Trial, job: Job) -> tuple[float | None, str | None]:
-        metric = sweep.spec.objective.primary_metric
-        value = None
-        if job.run_id:
-            latest = self.jobs.tracking.get_run(job.workspace, job.run_id).metrics.get(metric)
-            if latest is not None and math.isfinite(latest.value):
-                value = latest.value
-        if job.status == JobStatus.COMPLETED:
-            return value, None if value is not None else f"no value of {metric!r} was logged"
-        if job.status == JobStatus.CANCELED:
-            return value, trial.reason or "canceled"
-        return value, (job.error or "failed")[:500]
 
     def _submit(self, sweep_job: Job, sweep: _Sweep, trial: Trial) -> None:
         doc = trial_document(sweep.spec, sweep_job.name, trial)
@@ -316,37 +303,5 @@ class SweepController:
     def _finish(
         self, job: Job, sweep: _Sweep, trials: list[Trial], status: JobStatus | None
     ) -> None:
-        svc, ws = self.jobs, job.workspace
-        objective = sweep.spec.objective
-        best = best_of(trials, objective.goal)
-        counts = {s: sum(t.status == s for t in trials) for s in JobStatus if s.is_terminal}
-        summary = ", ".join(f"{n} {s.value.lower()}" for s, n in counts.items() if n)
-        if status is None:
-            status = JobStatus.COMPLETED if best is not None else JobStatus.FAILED
-        if best is not None and job.run_id:
-            params = {k: str(v) for k, v in best.parameters.items()}
-            metrics = [(objective.primary_metric, best.objective or 0.0, None, 0)]
-            tags = {"trainyard.best_trial": best.job_name}
-            svc.tracking.log_batch(ws, job.run_id, metrics, params, tags)
-        if status == JobStatus.COMPLETED and best is not None:
-            message = (
-                f"{len(trials)} trials ({summary}); best: {best.job_name} with "
-                f"{objective.primary_metric} {best.objective:.6g}"
-            )
-        elif status == JobStatus.CANCELED:
-            message = f"canceled after {len(trials)} trials ({summary})"
-        else:
-            message = (
-                f"no trial logged {objective.primary_metric!r} and completed "
-                f"({len(trials)} trials: {summary or 'none'})"
-            )
-        error = None if status == JobStatus.COMPLETED else message
-        done = svc.store.transition(ws, job.name, status, now_ms(), message, error=error)
-        if done is not None and job.run_id:
-            run_status = {
-                JobStatus.COMPLETED: RunStatus.FINISHED,
-                JobStatus.FAILED: RunStatus.FAILED,
-                JobStatus.CANCELED: RunStatus.KILLED,
-            }[status]
-            svc.tracking.update_run(ws, job.run_id, status=run_status, status_message=error)
-        self._sweeps.pop((ws, job.name), None)
+        finish(self.jobs, job, sweep.spec.objective, trials, status)
+        self._sweeps.pop((job.workspace, job.name), None)

@@ -240,6 +240,28 @@ def check_delete_model(s: RegistryStores) -> None:
     assert reg.create_version(WS, "m", _new(), _place).version == 1
 
 
+def check_rename_and_updates(s: RegistryStores) -> None:
+    """Renaming keeps versions, ids and aliases and moves file keys; tags upsert and delete."""
+    reg = s.registry
+    reg.create_model(WS, "old", "", {"a": "1", "b": "2"})
+    reg.create_model(WS, "taken", "", {})
+    first = reg.create_version(WS, "old", _new(tags={"x": "1"}), _place)
+    reg.set_alias(WS, "old", "champion", 1)
+    assert reg.update_model(WS, "old", None, {"c": "3"}, ["a", "nope"]).tags == {"b": "2", "c": "3"}
+    v = reg.update_version(WS, "old", 1, "text", {"y": "2"}, ["x"])
+    assert (v.description, v.tags) == ("text", {"y": "2"})
+    assert reg.update_version(WS, "old", 1, None, None).description == "text"
+    _expect(NotFound, lambda: reg.update_version(WS, "old", 9, "x", None))
+    _expect(AlreadyExists, lambda: reg.rename_model(WS, "old", "taken", lambda v: (None, None)))
+    assert reg.get_version(WS, "old", 1).storage_key == f"models/{WS}/m/1/model.onnx"
+    moved = reg.rename_model(WS, "old", "new", lambda v: (f"new/{v.version}", None))
+    assert (moved.name, moved.aliases, moved.tags) == ("new", {"champion": 1}, {"b": "2", "c": "3"})
+    got = reg.get_version(WS, "new", 1)
+    assert (got.model_id, got.storage_key, got.aliases) == (first.model_id, "new/1", ["champion"])
+    _expect(NotFound, lambda: reg.get_model(WS, "old"))
+    assert reg.create_version(WS, "new", _new(), _place).version == 2
+
+
 ALL_CHECKS: list[Callable[[RegistryStores], None]] = [
     check_models,
     check_version_numbers_are_never_reused,
@@ -249,4 +271,5 @@ ALL_CHECKS: list[Callable[[RegistryStores], None]] = [
     check_alias_moves_atomically,
     check_concurrent_registrations_get_distinct_numbers,
     check_delete_model,
+    check_rename_and_updates,
 ]

@@ -230,10 +230,10 @@ class TrackingService:
             if key not in seen:
                 check_key("metric", key)
                 seen.add(key)
-            v = float(value)
-            if not -top <= v <= top and v == v:
-                v = clamp_metric(v)
-            points.append(Metric(key, v, timestamp or now, int(step)))
+            number = float(value)
+            if not -top <= number <= top and number == number:
+                number = clamp_metric(number)
+            points.append(Metric(key, number, timestamp or now, int(step)))
         self.store.log_batch(workspace, run_id, points, params, tags)
         return len(points), len(params), len(tags)
 

@@ -67,7 +67,7 @@ def test_errors_use_mlflow_codes_and_statuses(client: MlflowClient, root: httpx.
     assert_mlflow_error(
         root.post(f"{API}/experiments/create", content=b"{nope"), 400, "INVALID_PARAMETER_VALUE"
     )
-    assert_mlflow_error(root.get(f"{API}/registered-models/get"), 404, "ENDPOINT_NOT_FOUND")
+    assert_mlflow_error(root.get(f"{API}/webhooks"), 404, "ENDPOINT_NOT_FOUND")
     assert_mlflow_error(root.get(f"{API}/runs/create"), 404, "ENDPOINT_NOT_FOUND")
 
 

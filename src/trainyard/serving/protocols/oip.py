@@ -94,7 +94,9 @@ def tensor_feed(spec: Any, t: TensorInput) -> np.ndarray:
             raise _bad(t.name, "BYTES data must be strings")
         return arr.reshape(shape)
     if arr.size and arr.dtype.kind not in _KINDS[t.kind]:
-        wrong = next((v for v in arr.flat if type(v) not in (int, float, bool)), arr.flat[0])
+        values = np.asarray(data, dtype=np.object_).flat  # the JSON values, not numpy's casts
+        allowed = {"f": (int, float, bool), "i": (int,), "b": (bool,)}[t.kind]
+        wrong = next((v for v in values if type(v) not in allowed), arr.flat[0])
         raise _bad(t.name, f"{datatype} data holds {wrong!r}")
     return arr.astype(t.dtype, copy=False).reshape(shape)
 
@@ -147,7 +149,7 @@ class OpenInferenceProtocol(ScoringProtocol):
                                 "data": [orjson.dumps(v, option=orjson.OPT_NON_STR_KEYS).decode()
                                          for v in arr]})  # fmt: skip
                 continue
-            data = arr.ravel()
+            data: Any = arr.ravel()
             outputs.append(
                 {
                     "name": name,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
@@ -35,6 +35,13 @@ rm, mv, al = r.registered_models, r.model_versions, r.model_aliases
 
 def _now() -> int:
     return int(time.time() * 1000)
+
+
+def _merged_tags(stored: str, tags: dict[str, str] | None, delete: Sequence[str]) -> str:
+    merged = {**json.loads(stored), **(tags or {})}
+    for key in delete:
+        merged.pop(key, None)
+    return json.dumps(merged)
 
 
 class SqlRegistryStore(RegistryStore):
@@ -104,18 +111,53 @@ class SqlRegistryStore(RegistryStore):
             return load_models(conn, rows[:max_results]), len(rows) > max_results
 
     def update_model(
-        self, workspace: str, name: str, description: str | None, tags: dict[str, str] | None
+        self,
+        workspace: str,
+        name: str,
+        description: str | None,
+        tags: dict[str, str] | None,
+        delete_tags: Sequence[str] = (),
     ) -> RegisteredModel:
-        """Replace the description and/or upsert tags."""
+        """Replace the description, upsert and/or remove tags."""
         with self.db.write() as conn:
             row = self._model_row(conn, workspace, name, lock=True)
             values: dict[str, Any] = {"updated_at": _now()}
             if description is not None:
                 values["description"] = description
-            if tags is not None:
-                values["tags"] = json.dumps({**json.loads(row.tags), **tags})
+            if tags is not None or delete_tags:
+                values["tags"] = _merged_tags(row.tags, tags, delete_tags)
             conn.execute(update(rm).where(rm.c.id == row.id).values(**values))
         return self.get_model(workspace, name)
+
+    def rename_model(
+        self,
+        workspace: str,
+        name: str,
+        new_name: str,
+        move: Callable[[ModelVersion], Placement],
+    ) -> RegisteredModel:
+        """Rename under the model's lock; ``move`` gives each version's new file keys."""
+        try:
+            with self.db.write() as conn:
+                row = self._model_row(conn, workspace, name, lock=True)
+                if new_name == name:
+                    return load_models(conn, [row])[0]
+                conn.execute(
+                    update(rm).where(rm.c.id == row.id).values(name=new_name, updated_at=_now())
+                )
+                rows = conn.execute(select(mv).where(mv.c.registered_model_id == row.id)).all()
+                for v in load_versions(conn, name, rows):
+                    storage_key, native_key = move(v)
+                    conn.execute(
+                        update(mv)
+                        .where(mv.c.model_id == v.model_id)
+                        .values(storage_key=storage_key, native_key=native_key)
+                    )
+        except IntegrityError:
+            raise AlreadyExists(
+                f"model {new_name!r} already exists in workspace {workspace!r}; choose another name"
+            ) from None
+        return self.get_model(workspace, new_name)
 
     def delete_model(self, workspace: str, name: str) -> list[ModelVersion]:
         """Delete the model with its versions and aliases; return the versions."""
@@ -232,6 +274,29 @@ class SqlRegistryStore(RegistryStore):
                 .offset(offset)
             ).all()
             return load_versions(conn, name, rows[:max_results]), len(rows) > max_results
+
+    def update_version(
+        self,
+        workspace: str,
+        name: str,
+        version: int,
+        description: str | None,
+        tags: dict[str, str] | None,
+        delete_tags: Sequence[str] = (),
+    ) -> ModelVersion:
+        """Replace the description, upsert and/or remove tags of one version."""
+        with self.db.write() as conn:
+            model = self._model_row(conn, workspace, name, lock=True)
+            row = self._version_row(conn, model, version)
+            values: dict[str, Any] = {}
+            if description is not None:
+                values["description"] = description
+            if tags is not None or delete_tags:
+                values["tags"] = _merged_tags(row.tags, tags, delete_tags)
+            if values:
+                conn.execute(update(mv).where(mv.c.model_id == row.model_id).values(**values))
+                conn.execute(update(rm).where(rm.c.id == model.id).values(updated_at=_now()))
+        return self.get_version(workspace, name, version)
 
     def delete_version(self, workspace: str, name: str, version: int) -> ModelVersion:
         """Delete one version and the aliases on it."""

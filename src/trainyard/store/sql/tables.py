@@ -189,8 +189,8 @@ logged_model_outputs = Table(
 # The model registry's tables (migration 0004), likewise on the shared ``metadata``.
 from trainyard.store.sql import registry_tables as _registry_tables  # noqa: E402, F401
 
+# Online serving's endpoints and deployments (migration 0006), on the shared ``metadata``.
+from trainyard.store.sql import serving_tables as _serving_tables  # noqa: E402, F401
+
 # The sweeps' trials (migration 0005), likewise on the shared ``metadata``.
 from trainyard.store.sql import sweeps_tables as _sweeps_tables  # noqa: E402, F401
-
-# Online serving's endpoints and deployments (migration 0006), likewise on the shared ``metadata``.
-from trainyard.store.sql import serving_tables as _serving_tables  # noqa: E402, F401

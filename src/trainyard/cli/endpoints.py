@@ -1,0 +1,296 @@
+"""``trainyard endpoint`` and ``trainyard deployment``: online endpoints, keys, traffic, scoring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+
+from trainyard.cli._common import (
+    JsonOption,
+    TokenOption,
+    UriOption,
+    WorkspaceOption,
+    connect,
+    handle_errors,
+    out,
+    print_json,
+    table,
+    when,
+)
+from trainyard.core.serving import AuthMode, KeyName, parse_shares
+from trainyard.errors import InvalidArgument
+
+app = typer.Typer(help="Online endpoints: keys, traffic, scoring.", no_args_is_help=True)
+deployment_app = typer.Typer(help="Deployments of online endpoints.", no_args_is_help=True)
+
+EndpointArg = Annotated[str, typer.Argument(metavar="ENDPOINT", help="The endpoint's name.")]
+DeploymentArg = Annotated[str, typer.Argument(metavar="DEPLOYMENT", help="The deployment.")]
+Replicas = Annotated[int | None, typer.Option(help="Sessions (and threads) serving it.")]
+MaxRows = Annotated[int | None, typer.Option(help="Most rows in one request.")]
+MaxBody = Annotated[int | None, typer.Option(help="Largest request body, in bytes.")]
+Timeout = Annotated[int | None, typer.Option(help="Longest run of one request, in ms.")]
+
+
+def _show(e: Any) -> None:
+    out.print(f"[bold]{e.name}[/bold]  auth {e.auth.value}  score: POST {e.scoring_path}")
+    if e.description:
+        out.print(e.description)
+    rows = [
+        (
+            d.name,
+            f"{d.model_name}:{d.model_version}",
+            d.model_ref,
+            f"{e.traffic.get(d.name, 0)}%",
+            f"{e.mirror[d.name]}%" if d.name in e.mirror else "",
+            d.replicas,
+            f"{d.limits.max_rows} rows, {d.limits.max_body_bytes} B, {d.limits.timeout_ms} ms",
+            "yes" if d.log_requests else "",
+        )
+        for d in e.deployments
+    ]
+    columns = ["deployment", "model", "as given", "traffic", "mirror", "replicas", "limits", "log"]
+    table("Deployments", columns, rows)
+
+
+@app.command("create")
+@handle_errors
+def create(
+    name: EndpointArg,
+    auth: Annotated[AuthMode, typer.Option(help="key: Bearer key required; none: open.")] = (
+        AuthMode.KEY
+    ),
+    description: Annotated[str, typer.Option(help="What it serves.")] = "",
+    uri: UriOption = None,
+    workspace: WorkspaceOption = "default",
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create an endpoint (then add a deployment to it)."""
+    e = connect(uri, workspace, token).endpoints.create(name, auth=auth, description=description)
+    if as_json:
+        print_json(e.model_dump(mode="json"))
+        return
+    out.print(f"created endpoint {e.name} (auth {e.auth.value}); score at POST {e.scoring_path}")
+    if e.auth is AuthMode.KEY:
+        out.print(f"its keys: trainyard endpoint keys {e.name}")
+
+
+@app.command("show")
+@handle_errors
+def show(
+    name: EndpointArg,
+    uri: UriOption = None,
+    workspace: WorkspaceOption = "default",
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """An endpoint with its deployments and traffic."""
+    e = connect(uri, workspace, token).endpoints.get(name)
+    if as_json:
+        print_json(e.model_dump(mode="json"))
+        return
+    _show(e)
+
+
+@app.command("list")
+@handle_errors
+def list_endpoints(
+    uri: UriOption = None,
+    workspace: WorkspaceOption = "default",
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The workspace's endpoints."""
+    found = connect(uri, workspace, token).endpoints.list()
+    if as_json:
+        print_json([e.model_dump(mode="json") for e in found])
+        return
+    table(
+        "Endpoints",
+        ["name", "auth", "traffic", "mirror", "updated"],
+        [
+            (
+                e.name,
+                e.auth.value,
+                " ".join(f"{k}={v}" for k, v in e.traffic.items() if v),
+                " ".join(f"{k}={v}" for k, v in e.mirror.items()),
+                when(e.updated_at),
+            )
+            for e in found
+        ],
+    )
+
+
+@app.command("delete")
+@handle_errors
+def delete(
+    name: EndpointArg,
+    uri: UriOption = None,
+    workspace: WorkspaceOption = "default",
+    token: TokenOption = None,
+) -> None:
+    """Delete an endpoint and its deployments."""
+    connect(uri, workspace, token).endpoints.delete(name)
+    out.print(f"deleted endpoint {name}")
+
+
+@app.command("keys")
+@handle_errors
+def keys(
+    name: EndpointArg,
+    regenerate: Annotated[
+        KeyName | None, typer.Option(help="Replace this key first (the other keeps working).")
+    ] = None,
+    uri: UriOption = None,
+    workspace: WorkspaceOption = "default",
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The primary and secondary scoring keys (send one as 'Authorization: Bearer KEY')."""
+    endpoints = connect(uri, workspace, token).endpoints
+    found = endpoints.regenerate_key(name, regenerate) if regenerate else endpoints.keys(name)
+    if as_json:
+        print_json({"primary": found.primary, "secondary": found.secondary})
+        return
+    table("Keys", ["key", "value"], [("primary", found.primary), ("secondary", found.secondary)])
+
+
+@app.command("traffic")
+@handle_errors
+def traffic(
+    name: EndpointArg,
+    shares: Annotated[
+        list[str] | None, typer.Argument(metavar="DEPLOYMENT=PERCENT...", help="e.g. blue=90")
+    ] = None,
+    mirror: Annotated[
+        str | None, typer.Option(help="Copy a share to a deployment: green=10 (green=0: stop).")
+    ] = None,
+    uri: UriOption = None,
+    workspace: WorkspaceOption = "default",
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Set the traffic split at once (whole percents summing to 100), or show it."""
+    endpoints = connect(uri, workspace, token).endpoints
+    if shares:
+        mirrored = None if mirror is None else parse_shares([mirror])
+        e = endpoints.traffic(name, parse_shares(shares), mirror=mirrored)
+    elif mirror is not None:
+        raise InvalidArgument("give the traffic shares too (e.g. blue=100 --mirror green=10)")
+    else:
+        e = endpoints.get(name)
+    if as_json:
+        print_json({"traffic": e.traffic, "mirror": e.mirror})
+        return
+    line = " ".join(f"{k}={v}" for k, v in e.traffic.items())
+    out.print(f"{e.name}: {line or 'no deployments'}")
+    if e.mirror:
+        out.print("mirror: " + " ".join(f"{k}={v}" for k, v in e.mirror.items()))
+
+
+@app.command("invoke")
+@handle_errors
+def invoke(
+    name: EndpointArg,
+    data: Annotated[Path, typer.Option("--data", "-d", help="A JSON request body file.")],
+    deployment: Annotated[str | None, typer.Option(help="Send it to this deployment.")] = None,
+    key: Annotated[
+        str | None, typer.Option(envvar="TRAINYARD_ENDPOINT_KEY", help="Endpoint key.")
+    ] = None,
+    uri: UriOption = None,
+    workspace: WorkspaceOption = "default",
+    token: TokenOption = None,
+) -> None:
+    """Score a JSON file (rows, records or columns) and print the answer."""
+    try:
+        doc = orjson.loads(data.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise InvalidArgument(f"cannot read {str(data)!r} as JSON: {exc}") from None
+    answer = connect(uri, workspace, token).endpoints.invoke(
+        name, doc, deployment=deployment, key=key
+    )
+    print_json(answer)
+
+
+# ---------------------------------------------------------------------- deployments
+@deployment_app.command("create")
+@handle_errors
+def create_deployment(
+    endpoint: EndpointArg,
+    name: DeploymentArg,
+    model: Annotated[str, typer.Option(help="NAME:VERSION, NAME@ALIAS or NAME.")],
+    replicas: Replicas = 1,
+    max_rows: MaxRows = None,
+    max_body_bytes: MaxBody = None,
+    timeout_ms: Timeout = None,
+    log_requests: Annotated[bool, typer.Option(help="Log scored inputs and outputs.")] = False,
+    uri: UriOption = None,
+    workspace: WorkspaceOption = "default",
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Deploy a model version under an endpoint (loaded and warm before it takes traffic)."""
+    d = connect(uri, workspace, token).endpoints.deployments.create(
+        endpoint,
+        name,
+        model,
+        replicas=replicas or 1,
+        max_rows=max_rows,
+        max_body_bytes=max_body_bytes,
+        timeout_ms=timeout_ms,
+        log_requests=log_requests,
+    )
+    if as_json:
+        print_json(d.model_dump(mode="json"))
+        return
+    out.print(f"deployed {d.model_name}:{d.model_version} as {endpoint}/{d.name}")
+
+
+@deployment_app.command("update")
+@handle_errors
+def update_deployment(
+    endpoint: EndpointArg,
+    name: DeploymentArg,
+    model: Annotated[str | None, typer.Option(help="A new model reference.")] = None,
+    replicas: Replicas = None,
+    max_rows: MaxRows = None,
+    max_body_bytes: MaxBody = None,
+    timeout_ms: Timeout = None,
+    log_requests: Annotated[bool | None, typer.Option(help="Log scored requests.")] = None,
+    uri: UriOption = None,
+    workspace: WorkspaceOption = "default",
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change a deployment; a new model takes over once warm, the old one drains."""
+    d = connect(uri, workspace, token).endpoints.deployments.update(
+        endpoint,
+        name,
+        model=model,
+        replicas=replicas,
+        max_rows=max_rows,
+        max_body_bytes=max_body_bytes,
+        timeout_ms=timeout_ms,
+        log_requests=log_requests,
+    )
+    if as_json:
+        print_json(d.model_dump(mode="json"))
+        return
+    out.print(f"updated {endpoint}/{d.name}: {d.model_name}:{d.model_version}")
+
+
+@deployment_app.command("delete")
+@handle_errors
+def delete_deployment(
+    endpoint: EndpointArg,
+    name: DeploymentArg,
+    uri: UriOption = None,
+    workspace: WorkspaceOption = "default",
+    token: TokenOption = None,
+) -> None:
+    """Delete a deployment that takes no traffic (it finishes its requests first)."""
+    connect(uri, workspace, token).endpoints.deployments.delete(endpoint, name)
+    out.print(f"deleted deployment {endpoint}/{name}")

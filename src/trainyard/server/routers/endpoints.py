@@ -1,0 +1,176 @@
+"""Online endpoints: endpoints, their keys and traffic, and their deployments.
+
+Scoring itself is not here: it is served at the root (``/endpoints/{name}/score``, ``/v2/...``)
+by ``server/scoring.py``, outside ``/api/v1``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from trainyard.core.serving import Deployment as DeploymentEntity
+from trainyard.core.serving import Endpoint as EndpointEntity
+from trainyard.core.serving import RequestLimits
+from trainyard.schemas.serving import (
+    Deployment,
+    DeploymentCreate,
+    DeploymentUpdate,
+    Endpoint,
+    EndpointCreate,
+    EndpointKeys,
+    EndpointList,
+    EndpointUpdate,
+    KeyRegenerate,
+    Limits,
+    TrafficSet,
+)
+from trainyard.server.deps import ReadableWorkspace, Serving, WritableWorkspace
+
+router = APIRouter(prefix="/api/v1/workspaces/{workspace}/endpoints", tags=["endpoints"])
+
+MaxResults = Annotated[int, Query(ge=1, le=1000)]
+
+
+def _deployment(d: DeploymentEntity) -> Deployment:
+    return Deployment.model_validate(d)
+
+
+def _endpoint(e: EndpointEntity) -> Endpoint:
+    return Endpoint(
+        workspace=e.workspace,
+        name=e.name,
+        auth=e.auth,
+        description=e.description,
+        traffic=e.traffic,
+        mirror=e.mirror,
+        deployments=[_deployment(d) for _, d in sorted(e.deployments.items())],
+        scoring_path=f"/endpoints/{e.name}/score",
+        created_at=e.created_at,
+        updated_at=e.updated_at,
+    )
+
+
+def _limits(limits: Limits | None) -> RequestLimits | None:
+    return None if limits is None else RequestLimits(**limits.model_dump())
+
+
+@router.post("", response_model=Endpoint, status_code=201)
+def create_endpoint(
+    workspace: WritableWorkspace, body: EndpointCreate, serving: Serving
+) -> Endpoint:
+    """Create an endpoint (409 if the name is taken); its keys are in ``/keys``."""
+    return _endpoint(serving.create_endpoint(workspace, body.name, body.auth, body.description))
+
+
+@router.get("", response_model=EndpointList)
+def list_endpoints(
+    workspace: ReadableWorkspace,
+    serving: Serving,
+    max_results: MaxResults = 100,
+    page_token: str | None = None,
+) -> EndpointList:
+    """The workspace's endpoints by name, with their deployments and traffic."""
+    page = serving.list_endpoints(workspace, max_results, page_token)
+    return EndpointList(
+        endpoints=[_endpoint(e) for e in page.items], next_page_token=page.next_page_token
+    )
+
+
+@router.get("/{name}", response_model=Endpoint)
+def get_endpoint(workspace: ReadableWorkspace, name: str, serving: Serving) -> Endpoint:
+    """One endpoint."""
+    return _endpoint(serving.get_endpoint(workspace, name))
+
+
+@router.patch("/{name}", response_model=Endpoint)
+def update_endpoint(
+    workspace: WritableWorkspace, name: str, body: EndpointUpdate, serving: Serving
+) -> Endpoint:
+    """Change the auth mode and/or the description."""
+    return _endpoint(serving.update_endpoint(workspace, name, body.auth, body.description))
+
+
+@router.delete("/{name}", status_code=204)
+def delete_endpoint(workspace: WritableWorkspace, name: str, serving: Serving) -> None:
+    """Delete the endpoint and its deployments (requests in flight finish first)."""
+    serving.delete_endpoint(workspace, name)
+
+
+@router.get("/{name}/keys", response_model=EndpointKeys)
+def get_keys(workspace: WritableWorkspace, name: str, serving: Serving) -> EndpointKeys:
+    """Both scoring keys (contributors only: readers cannot score with them)."""
+    return EndpointKeys.model_validate(serving.keys(workspace, name))
+
+
+@router.post("/{name}/keys/regenerate", response_model=EndpointKeys)
+def regenerate_key(
+    workspace: WritableWorkspace, name: str, body: KeyRegenerate, serving: Serving
+) -> EndpointKeys:
+    """Replace the primary or secondary key; the other keeps working."""
+    return EndpointKeys.model_validate(serving.regenerate_key(workspace, name, body.key))
+
+
+@router.put("/{name}/traffic", response_model=Endpoint)
+def set_traffic(
+    workspace: WritableWorkspace, name: str, body: TrafficSet, serving: Serving
+) -> Endpoint:
+    """Replace the traffic shares (whole percents summing to 100) and, if given, the mirror."""
+    return _endpoint(serving.set_traffic(workspace, name, body.traffic, body.mirror))
+
+
+@router.post("/{name}/deployments", response_model=Deployment, status_code=201)
+def create_deployment(
+    workspace: WritableWorkspace, name: str, body: DeploymentCreate, serving: Serving
+) -> Deployment:
+    """Resolve the model, load and warm it, then add the deployment (0% of the traffic, or
+    100% when it is the endpoint's first)."""
+    d = serving.create_deployment(
+        workspace,
+        name,
+        body.name,
+        body.model,
+        body.replicas,
+        _limits(body.limits),
+        body.log_requests,
+    )
+    return _deployment(d)
+
+
+@router.get("/{name}/deployments/{deployment}", response_model=Deployment)
+def get_deployment(
+    workspace: ReadableWorkspace, name: str, deployment: str, serving: Serving
+) -> Deployment:
+    """One deployment."""
+    return _deployment(serving.get_deployment(workspace, name, deployment))
+
+
+@router.patch("/{name}/deployments/{deployment}", response_model=Deployment)
+def update_deployment(
+    workspace: WritableWorkspace,
+    name: str,
+    deployment: str,
+    body: DeploymentUpdate,
+    serving: Serving,
+) -> Deployment:
+    """Change the model (resolved again), replicas, limits or request logging; a new model
+    loads and warms before it takes over, and the old one drains."""
+    d = serving.update_deployment(
+        workspace,
+        name,
+        deployment,
+        body.model,
+        body.replicas,
+        _limits(body.limits),
+        body.log_requests,
+    )
+    return _deployment(d)
+
+
+@router.delete("/{name}/deployments/{deployment}", status_code=204)
+def delete_deployment(
+    workspace: WritableWorkspace, name: str, deployment: str, serving: Serving
+) -> None:
+    """Delete a deployment that takes no live traffic (409 otherwise); it drains first."""
+    serving.delete_deployment(workspace, name, deployment)

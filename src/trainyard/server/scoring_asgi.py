@@ -1,0 +1,136 @@
+"""The scoring hot path as plain ASGI: ``POST /endpoints/{name}/score`` and
+``POST /v2/models/{name}/infer``, without a Request or Response object.
+
+:class:`ScoringFastPath` is an ASGI middleware that answers those two routes itself, before
+the app's middleware stack and router see the request, and passes everything else on; both
+``trainyard up`` and ``trainyard serve`` install it. The same handler is also mounted as the
+routes' endpoint (:class:`ScoringEndpoint`), so the routes work, and answer 405 to other
+methods, even without the middleware.
+
+Per request this reads the headers once (authorization, ``X-Trainyard-Workspace``,
+``X-Trainyard-Deployment``, content-length), hands the body reader to
+:meth:`trainyard.serving.Scoring.score`, and sends the answer in two ASGI messages.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from trainyard.errors import TrainyardError
+from trainyard.server.errors import STATUS_BY_CODE
+from trainyard.serving import Scoring
+from trainyard.serving.protocols import NativeProtocol, OpenInferenceProtocol, ScoringProtocol
+
+log = logging.getLogger("trainyard.server")
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+DEFAULT_WORKSPACE = "default"
+NATIVE = NativeProtocol()
+OIP = OpenInferenceProtocol()
+_JSON = (b"content-type", b"application/json")
+
+
+class ClientGone(Exception):
+    """The client disconnected before sending its whole body."""
+
+
+async def _send(send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]]) -> None:
+    headers = [_JSON, (b"content-length", str(len(body)).encode()), *extra]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def handle(
+    scoring: Scoring,
+    protocol: ScoringProtocol,
+    name: str,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+) -> None:
+    """Answer one scoring request (see the module docstring)."""
+    authorization = workspace = deployment = length = None
+    for key, value in scope["headers"]:
+        if key == b"authorization":
+            authorization = value.decode("latin-1")
+        elif key == b"content-length":
+            length = int(value) if value.isdigit() else None
+        elif key == b"x-trainyard-workspace":
+            workspace = value.decode("latin-1")
+        elif key == b"x-trainyard-deployment":
+            deployment = value.decode("latin-1")
+
+    async def read(limit: int) -> bytes:
+        chunks = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise ClientGone
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+            if size > limit:
+                break
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    try:
+        payload, target = await scoring.score(
+            protocol, workspace or DEFAULT_WORKSPACE, name, authorization, deployment, length, read
+        )
+    except ClientGone:
+        return
+    except TrainyardError as exc:
+        status = getattr(exc, "http_status", None) or STATUS_BY_CODE.get(exc.code, 500)
+        extra = [(b"www-authenticate", b"Bearer")] if status == 401 else []
+        await _send(send, status, protocol.error_body(exc.code, exc.message, exc.details), extra)
+        return
+    except Exception:
+        log.exception("scoring failed on %s", scope.get("path"))
+        body = protocol.error_body("INTERNAL", "internal error; see the server log")
+        await _send(send, 500, body, [])
+        return
+    await _send(send, 200, payload, target.headers)
+
+
+class ScoringEndpoint:
+    """One scoring route's ASGI endpoint (its ``name`` comes from the route's path params)."""
+
+    def __init__(self, scoring: Scoring, protocol: ScoringProtocol) -> None:
+        self.scoring = scoring
+        self.protocol = protocol
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer the request."""
+        name = scope["path_params"]["name"]
+        await handle(self.scoring, self.protocol, name, scope, receive, send)
+
+
+class ScoringFastPath:
+    """ASGI middleware answering the two scoring routes before the wrapped app does."""
+
+    def __init__(self, app: ASGIApp, scoring: Scoring) -> None:
+        self.app = app
+        self.scoring = scoring
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Score, or pass the request on."""
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path: str = scope["path"]
+            protocol: ScoringProtocol | None = None
+            if path.startswith("/endpoints/") and path.endswith("/score"):
+                name, protocol = path[11:-6], NATIVE
+            elif path.startswith("/v2/models/") and path.endswith("/infer"):
+                name, protocol = path[11:-6], OIP
+            if protocol is not None and name and "/" not in name:
+                await handle(self.scoring, protocol, name, scope, receive, send)
+                return
+        await self.app(scope, receive, send)

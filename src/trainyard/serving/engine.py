@@ -1,0 +1,202 @@
+"""The request path of scoring, framework-free: lease a deployment, read, decode, run, encode.
+
+:meth:`Scoring.score` does, for one request:
+
+1. route: the endpoint in the current routing table, its key check, the deployment (the
+   ``X-Trainyard-Deployment`` header, else drawn by traffic), and a lease on its runtime (a
+   retired runtime refuses the lease: the request then reads the new table);
+2. the body, within the deployment's ``max_body_bytes`` (413 beyond), read by the server's
+   ``read_body`` callable;
+3. decode with the protocol (400s name the column), check ``max_rows`` (413);
+4. run: on the event loop when the model is cheap for that many rows (see
+   :mod:`trainyard.serving.runtime`), else on a replica's thread within ``timeout_ms`` (504);
+5. encode; queue the mirror copy and the request log line (neither waits); count the metrics;
+   release the lease.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from time import perf_counter
+from typing import Any
+
+from trainyard.errors import InvalidArgument, TrainyardError, Unavailable
+from trainyard.serving.host import ScoringHost
+from trainyard.serving.mirror import MirrorJob
+from trainyard.serving.protocols._base import Answer, Batch, ScoringProtocol
+from trainyard.serving.request_log import now_ms
+from trainyard.serving.routing import Route, Target
+
+INLINE_BODY_BYTES = 256 << 10
+"""Bodies up to this size are decoded on the event loop; larger ones on a replica's thread."""
+
+ReadBody = Callable[[int], Awaitable[bytes]]
+"""Reads the body; may stop once it holds more than the limit it is given."""
+
+
+class RequestTooLarge(InvalidArgument):
+    """The body or the row count is over the deployment's limit (answered 413)."""
+
+    http_status = 413
+
+
+def too_large(what: str, size: int, limit: int, name: str) -> RequestTooLarge:
+    """The error for a request over a limit (``what``: ``rows`` or ``bytes``) of deployment
+    ``name``."""
+    field = "max_rows" if what == "rows" else "max_body_bytes"
+    amount = f"{size} rows" if what == "rows" else f"more than {limit} bytes"
+    return RequestTooLarge(
+        f"the request has {amount}; deployment {name!r} takes at most {limit} {what} "
+        f"(limits.{field})",
+        {"limit": limit, "field": field},
+    )
+
+
+class Scoring:
+    """Scoring requests against a host's routing table (see the module docstring)."""
+
+    def __init__(self, host: ScoringHost) -> None:
+        self.host = host
+
+    def lease(
+        self, workspace: str, name: str, authorization: str | None, wanted: str | None
+    ) -> tuple[Route, Target]:
+        """The route and a leased target (the caller releases ``target.runtime``)."""
+        for _ in range(10):
+            route = self.host.table.route(workspace, name)
+            route.authorize(authorization)
+            target = route.choose(wanted)
+            if target.runtime.acquire():
+                return route, target
+        raise Unavailable(f"endpoint {name!r} is being updated; retry")
+
+    async def score(
+        self,
+        protocol: ScoringProtocol,
+        workspace: str,
+        name: str,
+        authorization: str | None,
+        wanted: str | None,
+        length: int | None,
+        read_body: ReadBody,
+    ) -> tuple[bytes, Target]:
+        """Score one request; the answer body and the target that answered.
+
+        Raises:
+            TrainyardError: the error to answer (its code gives the status; ``http_status``,
+                when set, overrides it).
+        """
+        start = perf_counter()
+        target: Target | None = None
+        try:
+            route, target = self.lease(workspace, name, authorization, wanted)
+            try:
+                payload, batch = await self._run(protocol, route, target, length, read_body)
+            finally:
+                target.runtime.release()
+            target.series.done(perf_counter() - start, batch.rows)
+            return payload, target
+        except TrainyardError as exc:
+            series = target.series if target is not None else None
+            if series is None:
+                series = self.host.metrics.series(workspace, name, "")
+            series.failed(perf_counter() - start, exc.code)
+            raise
+
+    async def _run(
+        self,
+        protocol: ScoringProtocol,
+        route: Route,
+        target: Target,
+        length: int | None,
+        read_body: ReadBody,
+    ) -> tuple[bytes, Batch]:
+        limits = target.limits
+        if length is not None and length > limits.max_body_bytes:
+            raise too_large("bytes", length, limits.max_body_bytes, target.name)
+        body = await read_body(limits.max_body_bytes)
+        if len(body) > limits.max_body_bytes:
+            raise too_large("bytes", len(body), limits.max_body_bytes, target.name)
+        runtime = target.runtime
+        model = runtime.model
+        timeout = limits.timeout_ms / 1000
+        if len(body) <= INLINE_BODY_BYTES:
+            batch = self._decode(protocol, body, target)
+            if batch.rows <= model.inline_rows:
+                outputs = _guarded(runtime.run_inline, batch.feeds)
+                payload = protocol.encode(batch, _answer(route, target, outputs))
+            else:
+                outputs, payload = await runtime.run_async(
+                    lambda run: self._finish(protocol, route, target, batch, run), timeout
+                )
+        else:
+
+            def work(run: Callable[..., list[Any]]) -> tuple[Batch, list[Any], bytes]:
+                b = self._decode(protocol, body, target)
+                return (b, *self._finish(protocol, route, target, b, run))
+
+            batch, outputs, payload = await runtime.run_async(work, timeout)
+        self._after(route, target, batch, outputs)
+        return payload, batch
+
+    def _decode(self, protocol: ScoringProtocol, body: bytes, target: Target) -> Batch:
+        batch = protocol.decode(body, target.runtime.model.inputs)
+        if batch.rows > target.limits.max_rows:
+            raise too_large("rows", batch.rows, target.limits.max_rows, target.name)
+        return batch
+
+    def _finish(
+        self,
+        protocol: ScoringProtocol,
+        route: Route,
+        target: Target,
+        batch: Batch,
+        run: Callable[..., list[Any]],
+    ) -> tuple[list[Any], bytes]:
+        outputs = _guarded(run, batch.feeds)
+        return outputs, protocol.encode(batch, _answer(route, target, outputs))
+
+    def _after(self, route: Route, target: Target, batch: Batch, outputs: list[Any]) -> None:
+        mirror = route.mirrors() if route.mirror is not None else None
+        if mirror is not None and mirror is not target and mirror.runtime.acquire():
+            self.host.mirror.submit(MirrorJob(route, target, mirror, batch.feeds, outputs))
+        if target.log_requests:
+            runtime = target.runtime
+            self.host.request_log.add(
+                (
+                    now_ms(),
+                    route.workspace,
+                    route.name,
+                    target.name,
+                    runtime.model_name,
+                    runtime.model_version,
+                    batch.rows,
+                    batch.feeds,
+                    runtime.model.outputs,
+                    outputs,
+                )
+            )
+
+
+def _guarded(run: Callable[..., list[Any]], feeds: Any) -> list[Any]:
+    """Run; ONNX Runtime's refusal of the values (a shape it cannot take) is a 400."""
+    try:
+        return run(feeds)
+    except TrainyardError:
+        raise
+    except Exception as exc:
+        text = str(exc).strip().splitlines()[0][:500] if str(exc).strip() else type(exc).__name__
+        raise InvalidArgument(f"the model could not score these rows: {text}") from None
+
+
+def _answer(route: Route, target: Target, outputs: list[Any]) -> Answer:
+    runtime = target.runtime
+    return Answer(
+        endpoint=route.name,
+        deployment=target.name,
+        model_name=runtime.model_name,
+        model_version=runtime.model_version,
+        output_names=runtime.model.outputs,
+        outputs=outputs,
+        proba_output=runtime.model.proba_output,
+    )

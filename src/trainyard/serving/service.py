@@ -1,0 +1,287 @@
+"""The serving service: endpoints, deployments, keys and traffic, on the serving store.
+
+Rules kept here (the store only keeps them atomic):
+
+- A deployment's model reference is resolved when the deployment is created or its model is
+  updated, and the version it named is recorded: ``churn@champion`` does not move the
+  deployment when the alias moves later; update the deployment to follow it.
+- Before anything is recorded, the model is loaded and warmed (``host.prepare``): a model that
+  ONNX Runtime cannot load or run is refused with a 400 and nothing changes.
+- The first deployment of an endpoint gets 100% of the traffic; later ones get 0% until
+  ``set_traffic`` gives them a share.
+- A deployment that takes live traffic cannot be deleted while others remain (move its traffic
+  first); deleting the mirror target stops the mirroring.
+- Each write is followed by ``host.sync()``, so this process serves the change before the call
+  returns; scoring replicas follow within their poll interval.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+
+from trainyard.core.entities import Page
+from trainyard.core.paging import decode_token, encode_token
+from trainyard.core.registry import ModelVersionStatus
+from trainyard.core.serving import (
+    AuthMode,
+    Deployment,
+    Endpoint,
+    EndpointKeys,
+    KeyName,
+    RequestLimits,
+    check_mirror,
+    check_replicas,
+    check_serving_name,
+    check_traffic,
+)
+from trainyard.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
+from trainyard.registry import RegistryService
+from trainyard.serving.host import ScoringHost
+from trainyard.store._serving_base import EndpointChange, ServingStore
+
+KEY_PREFIX = "tyk_"
+
+
+def new_key() -> str:
+    """A scoring key: ``tyk_`` and 43 URL-safe random characters (256 bits)."""
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
+
+
+class ServingService:
+    """Endpoints and deployments (see the module docstring).
+
+    Args:
+        store: the serving store.
+        registry: resolves model references.
+        host: this process's scoring host (None: changes are only recorded).
+    """
+
+    def __init__(
+        self, store: ServingStore, registry: RegistryService, host: ScoringHost | None
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.host = host
+
+    def _synced(self, endpoint: Endpoint) -> Endpoint:
+        if self.host is not None:
+            self.host.sync()
+        return endpoint
+
+    # ---------------------------------------------------------------- endpoints
+    def create_endpoint(
+        self, workspace: str, name: str, auth: AuthMode = AuthMode.KEY, description: str = ""
+    ) -> Endpoint:
+        """A new endpoint with two fresh keys and no deployment."""
+        self.registry.tracking.get_workspace(workspace)
+        now = _now()
+        endpoint = Endpoint(
+            workspace=workspace,
+            name=check_serving_name("endpoint", name),
+            auth=AuthMode(auth),
+            keys=EndpointKeys(new_key(), new_key()),
+            description=description,
+            created_at=now,
+            updated_at=now,
+        )
+        return self._synced(self.store.create_endpoint(endpoint))
+
+    def get_endpoint(self, workspace: str, name: str) -> Endpoint:
+        """The endpoint with its deployments and traffic."""
+        return self.store.get_endpoint(workspace, name)
+
+    def list_endpoints(
+        self, workspace: str, max_results: int = 100, page_token: str | None = None
+    ) -> Page[Endpoint]:
+        """A page of endpoints by name."""
+        self.registry.tracking.get_workspace(workspace)
+        offset = decode_token(page_token)
+        items, more = self.store.list_endpoints(workspace, max_results, offset)
+        return Page(items, encode_token(offset + len(items)) if more else None)
+
+    def update_endpoint(
+        self,
+        workspace: str,
+        name: str,
+        auth: AuthMode | None = None,
+        description: str | None = None,
+    ) -> Endpoint:
+        """Change the auth mode and/or the description."""
+        mode = None if auth is None else AuthMode(auth)
+        change = EndpointChange(auth=mode, description=description)
+        return self._synced(self.store.change_endpoint(workspace, name, lambda _: change, _now()))
+
+    def delete_endpoint(self, workspace: str, name: str) -> None:
+        """Delete the endpoint and its deployments (their sessions drain, then close)."""
+        self.store.delete_endpoint(workspace, name)
+        if self.host is not None:
+            self.host.sync()
+
+    def keys(self, workspace: str, name: str) -> EndpointKeys:
+        """Both scoring keys."""
+        return self.store.get_endpoint(workspace, name).keys
+
+    def regenerate_key(self, workspace: str, name: str, which: KeyName) -> EndpointKeys:
+        """Replace one key; the old one stops working at once, the other keeps working."""
+        which = KeyName(which)
+
+        def mutate(e: Endpoint) -> EndpointChange:
+            k = e.keys
+            fresh = new_key()
+            keys = EndpointKeys(fresh, k.secondary) if which is KeyName.PRIMARY else (
+                EndpointKeys(k.primary, fresh)
+            )  # fmt: skip
+            return EndpointChange(keys=keys)
+
+        return self._synced(self.store.change_endpoint(workspace, name, mutate, _now())).keys
+
+    def set_traffic(
+        self,
+        workspace: str,
+        name: str,
+        traffic: Mapping[str, int],
+        mirror: Mapping[str, int] | None = None,
+    ) -> Endpoint:
+        """Replace the traffic shares (and the mirror, when given) in one atomic write."""
+
+        def mutate(e: Endpoint) -> EndpointChange:
+            full = check_traffic(traffic, list(e.deployments))
+            shares = check_mirror(e.mirror if mirror is None else mirror, full, list(e.deployments))
+            return EndpointChange(traffic=full, mirror=shares)
+
+        return self._synced(self.store.change_endpoint(workspace, name, mutate, _now()))
+
+    # ---------------------------------------------------------------- deployments
+    def get_deployment(self, workspace: str, endpoint: str, name: str) -> Deployment:
+        """One deployment of an endpoint."""
+        return self._deployment(self.store.get_endpoint(workspace, endpoint), name)
+
+    def create_deployment(
+        self,
+        workspace: str,
+        endpoint: str,
+        name: str,
+        model: str,
+        replicas: int = 1,
+        limits: RequestLimits | None = None,
+        log_requests: bool = False,
+    ) -> Deployment:
+        """Resolve ``model``, load and warm it, then record the deployment."""
+        check_serving_name("deployment", name)
+        current = self.store.get_endpoint(workspace, endpoint)
+        if name in current.deployments:
+            raise AlreadyExists(f"endpoint {endpoint!r} has a deployment {name!r} already")
+        now = _now()
+        d = self._resolved(
+            Deployment(
+                workspace=workspace,
+                endpoint=endpoint,
+                name=name,
+                model_ref=model,
+                model_name="",
+                model_version=0,
+                model_id="",
+                replicas=check_replicas(replicas),
+                limits=(limits or RequestLimits()).checked(),
+                log_requests=bool(log_requests),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+        def mutate(e: Endpoint) -> EndpointChange:
+            if name in e.deployments:
+                raise AlreadyExists(f"endpoint {endpoint!r} has a deployment {name!r} already")
+            first = sum(e.traffic.values()) == 0
+            traffic = {**e.traffic, name: 100 if first else 0}
+            return EndpointChange(traffic=traffic, put_deployment=d)
+
+        return self._write(d, mutate).deployments[name]
+
+    def update_deployment(
+        self,
+        workspace: str,
+        endpoint: str,
+        name: str,
+        model: str | None = None,
+        replicas: int | None = None,
+        limits: RequestLimits | None = None,
+        log_requests: bool | None = None,
+    ) -> Deployment:
+        """Change a deployment; a new model or replica count loads before it takes over."""
+        old = self._deployment(self.store.get_endpoint(workspace, endpoint), name)
+        d = Deployment(
+            workspace=workspace,
+            endpoint=endpoint,
+            name=name,
+            model_ref=old.model_ref if model is None else model,
+            model_name=old.model_name,
+            model_version=old.model_version,
+            model_id=old.model_id,
+            replicas=old.replicas if replicas is None else check_replicas(replicas),
+            limits=old.limits if limits is None else limits.checked(),
+            log_requests=old.log_requests if log_requests is None else bool(log_requests),
+            created_at=old.created_at,
+            updated_at=_now(),
+        )
+        if model is not None or d.replicas != old.replicas:
+            d = self._resolved(d)
+
+        def mutate(e: Endpoint) -> EndpointChange:
+            self._deployment(e, name)
+            return EndpointChange(put_deployment=d)
+
+        return self._write(d, mutate).deployments[name]
+
+    def delete_deployment(self, workspace: str, endpoint: str, name: str) -> Endpoint:
+        """Delete a deployment that takes no live traffic (or is the last one)."""
+
+        def mutate(e: Endpoint) -> EndpointChange:
+            self._deployment(e, name)
+            share = e.traffic.get(name, 0)
+            if share > 0 and len(e.deployments) > 1:
+                raise Conflict(
+                    f"deployment {name!r} takes {share}% of endpoint {endpoint!r}'s traffic: "
+                    f"move it to the other deployments first (trainyard endpoint traffic "
+                    f"{endpoint} ...)"
+                )
+            traffic = {k: v for k, v in e.traffic.items() if k != name}
+            mirror = {k: v for k, v in e.mirror.items() if k != name}
+            return EndpointChange(traffic=traffic, mirror=mirror, delete_deployments=(name,))
+
+        return self._synced(self.store.change_endpoint(workspace, endpoint, mutate, _now()))
+
+    # ---------------------------------------------------------------- helpers
+    @staticmethod
+    def _deployment(e: Endpoint, name: str) -> Deployment:
+        found = e.deployments.get(name)
+        if found is None:
+            raise NotFound(
+                f"endpoint {e.name!r} has no deployment {name!r} "
+                f"(its deployments: {sorted(e.deployments)})"
+            )
+        return found
+
+    def _resolved(self, d: Deployment) -> Deployment:
+        v = self.registry.resolve(d.workspace, d.model_ref)
+        if v.status is not ModelVersionStatus.READY:
+            raise InvalidArgument(f"{v.name}:{v.version} is {v.status}: {v.status_reason}")
+        if self.host is not None:
+            self.host.prepare(d.workspace, v.model_id, d.replicas)
+        return replace(d, model_name=v.name, model_version=v.version, model_id=v.model_id)
+
+    def _write(self, d: Deployment, mutate: Callable[[Endpoint], EndpointChange]) -> Endpoint:
+        try:
+            written = self.store.change_endpoint(d.workspace, d.endpoint, mutate, _now())
+        except Exception:
+            if self.host is not None:
+                self.host.discard(d.workspace, d.model_id, d.replicas)
+            raise
+        return self._synced(written)

@@ -1,0 +1,86 @@
+"""``trainyard endpoint ...`` and ``trainyard deployment ...`` against a real server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.serving.models import scale_model
+from tests.support import RunningServer, start_server
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    server = start_server(tmp_path_factory.mktemp("cli-endpoints-home"), {})
+    yield server
+    server.stop()
+
+
+def cli(srv: RunningServer, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TRAINYARD_URI": srv.url, "COLUMNS": "250"}
+    env.pop("TRAINYARD_TOKEN", None)
+    return subprocess.run(
+        [sys.executable, "-m", "trainyard", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def ok(srv: RunningServer, *args: str) -> str:
+    res = cli(srv, *args)
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
+def test_endpoint_lifecycle_through_the_cli(srv: RunningServer, tmp_path: Path) -> None:
+    for scale in (2.0, 3.0):
+        path = tmp_path / "m.onnx"
+        path.write_bytes(scale_model(scale))
+        ok(srv, "model", "register", "m", "--path", str(path))
+
+    assert "created endpoint ep (auth key)" in ok(srv, "endpoint", "create", "ep")
+    keys = json.loads(ok(srv, "endpoint", "keys", "ep", "--json"))
+    assert set(keys) == {"primary", "secondary"} and keys["primary"].startswith("tyk_")
+    assert "deployed m:1 as ep/blue" in ok(
+        srv, "deployment", "create", "ep", "blue", "--model", "m:1", "--replicas", "2"
+    )
+    ok(srv, "deployment", "create", "ep", "green", "--model", "m@latest")
+    assert "ep: blue=90 green=10" in ok(srv, "endpoint", "traffic", "ep", "blue=90", "green=10")
+
+    shown = ok(srv, "endpoint", "show", "ep")
+    assert "m:2" in shown and "90%" in shown and "10%" in shown
+    data = json.loads(ok(srv, "endpoint", "show", "ep", "--json"))
+    assert [(d["name"], d["replicas"]) for d in data["deployments"]] == [("blue", 2), ("green", 1)]
+    assert "ep" in ok(srv, "endpoint", "list")
+
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps({"inputs": [[1, 1, 1]]}))
+    answer = json.loads(ok(srv, "endpoint", "invoke", "ep", "--data", str(request),
+                           "--deployment", "green"))  # fmt: skip
+    assert (answer["deployment"], answer["predictions"]) == ("green", [[3.0, 3.0, 3.0]])
+
+    bad = cli(srv, "endpoint", "traffic", "ep", "blue=90", "green=20")
+    assert bad.returncode == 2 and "sum to 100" in bad.stderr
+    assert cli(srv, "endpoint", "traffic", "ep", "blue=ninety").returncode == 2
+    busy = cli(srv, "deployment", "delete", "ep", "blue")
+    assert busy.returncode == 4 and "move it" in busy.stderr
+
+    ok(srv, "endpoint", "traffic", "ep", "green=100", "--mirror", "blue=20")
+    assert json.loads(ok(srv, "endpoint", "traffic", "ep", "--json")) == {
+        "traffic": {"blue": 0, "green": 100}, "mirror": {"blue": 20},
+    }  # fmt: skip
+    assert "updated ep/blue: m:2" in ok(srv, "deployment", "update", "ep", "blue", "--model", "m:2")
+    fresh = json.loads(ok(srv, "endpoint", "keys", "ep", "--regenerate", "secondary", "--json"))
+    assert fresh["primary"] == keys["primary"] and fresh["secondary"] != keys["secondary"]
+    ok(srv, "deployment", "delete", "ep", "blue")
+    ok(srv, "endpoint", "delete", "ep")
+    gone = cli(srv, "endpoint", "show", "ep")
+    assert gone.returncode == 3 and "does not exist" in gone.stderr
