@@ -220,15 +220,29 @@ def mlflow_server(model: Any, sample: np.ndarray) -> Iterator[int]:
         exp = mlflow.create_experiment("serving", artifact_location=Path(tmp, "mlruns").as_uri())
         with mlflow.start_run(experiment_id=exp) as run:
             mlflow.sklearn.log_model(  # our own model: its tree type is trusted
-                model, name="model", input_example=sample[:5],
+                model,
+                name="model",
+                input_example=sample[:5],
                 skops_trusted_types=["sklearn.tree._tree.Tree"],
-            )  # fmt: skip
+            )
         port = free_port()
         log = Path(tmp, "serve.log")
         env = {**os.environ, "MLFLOW_TRACKING_URI": uri}
-        args = [sys.executable, "-m", "mlflow", "models", "serve", "-m",
-                f"runs:/{run.info.run_id}/model", "--env-manager", "local",
-                "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+        args = [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "models",
+            "serve",
+            "-m",
+            f"runs:/{run.info.run_id}/model",
+            "--env-manager",
+            "local",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
         with log.open("wb") as out:
             proc = subprocess.Popen(
                 args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True

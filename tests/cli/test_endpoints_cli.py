@@ -63,8 +63,9 @@ def test_endpoint_lifecycle_through_the_cli(srv: RunningServer, tmp_path: Path) 
 
     request = tmp_path / "request.json"
     request.write_text(json.dumps({"inputs": [[1, 1, 1]]}))
-    answer = json.loads(ok(srv, "endpoint", "invoke", "ep", "--data", str(request),
-                           "--deployment", "green"))  # fmt: skip
+    answer = json.loads(
+        ok(srv, "endpoint", "invoke", "ep", "--data", str(request), "--deployment", "green")
+    )
     assert (answer["deployment"], answer["predictions"]) == ("green", [[3.0, 3.0, 3.0]])
 
     bad = cli(srv, "endpoint", "traffic", "ep", "blue=90", "green=20")
@@ -75,8 +76,9 @@ def test_endpoint_lifecycle_through_the_cli(srv: RunningServer, tmp_path: Path) 
 
     ok(srv, "endpoint", "traffic", "ep", "green=100", "--mirror", "blue=20")
     assert json.loads(ok(srv, "endpoint", "traffic", "ep", "--json")) == {
-        "traffic": {"blue": 0, "green": 100}, "mirror": {"blue": 20},
-    }  # fmt: skip
+        "traffic": {"blue": 0, "green": 100},
+        "mirror": {"blue": 20},
+    }
     assert "updated ep/blue: m:2" in ok(srv, "deployment", "update", "ep", "blue", "--model", "m:2")
     fresh = json.loads(ok(srv, "endpoint", "keys", "ep", "--regenerate", "secondary", "--json"))
     assert fresh["primary"] == keys["primary"] and fresh["secondary"] != keys["secondary"]

@@ -50,8 +50,12 @@ def test_endpoint_crud_and_bad_input(api: httpx.Client, iris: str) -> None:
     assert (body["auth"], body["traffic"], body["deployments"]) == ("key", {}, [])
     assert body["scoring_path"] == f"/endpoints/{name}/score" and "primary" not in body
     assert_error(api.post("/endpoints", json={"name": name}), 409, "ALREADY_EXISTS", contains=name)
-    for bad in ({"name": "9lives"}, {"name": "has space"}, {"name": "ok", "auth": "maybe"},
-                {"name": "ok", "colour": 1}):  # fmt: skip
+    for bad in (
+        {"name": "9lives"},
+        {"name": "has space"},
+        {"name": "ok", "auth": "maybe"},
+        {"name": "ok", "colour": 1},
+    ):
         assert_error(api.post("/endpoints", json=bad), 400, "INVALID_ARGUMENT")
     assert name in [e["name"] for e in api.get("/endpoints").json()["endpoints"]]
     patched = api.patch(f"/endpoints/{name}", json={"auth": "none", "description": "open"})
@@ -88,12 +92,17 @@ def test_traffic_is_validated_and_set_at_once(api: httpx.Client, iris: str) -> N
         ({"traffic": {"blue": 50, "red": 50}}, "'red'"),
         ({"traffic": {"blue": 100}, "mirror": {"blue": 5}}, "cannot also be the mirror"),
     ):
-        assert_error(api.put(f"/endpoints/{name}/traffic", json=bad), 400, "INVALID_ARGUMENT",
-                     contains=words)  # fmt: skip
-    assert_error(api.put(f"/endpoints/{name}/traffic", json={"traffic": {"blue": 50.5}}), 400,
-                 "INVALID_ARGUMENT")  # fmt: skip
-    assert_error(api.delete(f"/endpoints/{name}/deployments/green"), 409, "CONFLICT",
-                 contains="move it")  # fmt: skip
+        assert_error(
+            api.put(f"/endpoints/{name}/traffic", json=bad), 400, "INVALID_ARGUMENT", contains=words
+        )
+    assert_error(
+        api.put(f"/endpoints/{name}/traffic", json={"traffic": {"blue": 50.5}}),
+        400,
+        "INVALID_ARGUMENT",
+    )
+    assert_error(
+        api.delete(f"/endpoints/{name}/deployments/green"), 409, "CONFLICT", contains="move it"
+    )
     api.put(f"/endpoints/{name}/traffic", json={"traffic": {"blue": 100}, "mirror": {"green": 5}})
     assert api.delete(f"/endpoints/{name}/deployments/green").status_code == 204
     assert api.get(f"/endpoints/{name}").json()["mirror"] == {}  # mirroring stops with it
@@ -103,7 +112,9 @@ def score(root: httpx.Client, name: str, doc: Any, **headers: str) -> httpx.Resp
     return root.post(f"/endpoints/{name}/score", json=doc, headers=headers)
 
 
-def test_each_payload_form_scores_the_same(api: httpx.Client, root: httpx.Client, iris: str) -> None:
+def test_each_payload_form_scores_the_same(
+    api: httpx.Client, root: httpx.Client, iris: str
+) -> None:
     name = endpoint(api, blue=iris)
     forms = [
         {"inputs": ROWS},
@@ -118,8 +129,10 @@ def test_each_payload_form_scores_the_same(api: httpx.Client, root: httpx.Client
     bodies = [r.json() for r in answers]
     assert bodies[0]["predictions"] == [0, 2] and len(bodies[0]["probabilities"][0]) == 3
     assert (bodies[0]["deployment"], bodies[0]["model"], bodies[0]["model_version"]) == (
-        "blue", iris, 1,
-    )  # fmt: skip
+        "blue",
+        iris,
+        1,
+    )
     assert bodies[0] == bodies[1] == bodies[2]
 
 
@@ -131,12 +144,19 @@ def test_signature_errors_name_the_column(api: httpx.Client, root: httpx.Client,
         ([missing], "petal width (cm)"),
         ([{**full, "colour": 3}], "colour"),
         ([{**full, "sepal width (cm)": "wide"}], "sepal width (cm)"),
-        ({"dataframe_split": {"columns": IRIS_COLUMNS[:3], "data": [[1, 2, 3]]}}, "petal width (cm)"),
+        (
+            {"dataframe_split": {"columns": IRIS_COLUMNS[:3], "data": [[1, 2, 3]]}},
+            "petal width (cm)",
+        ),
     ):
         err = assert_error(score(root, name, doc), 400, "INVALID_ARGUMENT", contains=column)
         assert err["details"]["column"] == column
-    assert_error(score(root, name, {"inputs": [[1, 2, 3]]}), 400, "INVALID_ARGUMENT",
-                 contains="has 3 values; the model takes 4")  # fmt: skip
+    assert_error(
+        score(root, name, {"inputs": [[1, 2, 3]]}),
+        400,
+        "INVALID_ARGUMENT",
+        contains="has 3 values; the model takes 4",
+    )
     resp = root.post(f"/endpoints/{name}/score", content=b"{nope")
     assert_error(resp, 400, "INVALID_ARGUMENT", contains="not valid JSON")
     assert_error(score(root, "nope", {"inputs": ROWS}), 404, "NOT_FOUND")
@@ -177,9 +197,14 @@ def test_key_auth_401_and_regeneration(api: httpx.Client, root: httpx.Client, ir
     name = endpoint(api, auth="key", blue=iris)
     keys = api.get(f"/endpoints/{name}/keys").json()
     assert set(keys) == {"primary", "secondary"} and keys["primary"] != keys["secondary"]
-    assert_error(score(root, name, {"inputs": ROWS}), 401, "UNAUTHENTICATED", contains="needs a key")
-    assert_error(score(root, name, {"inputs": ROWS}, Authorization="Bearer tyk_wrong"), 401,
-                 "UNAUTHENTICATED")  # fmt: skip
+    assert_error(
+        score(root, name, {"inputs": ROWS}), 401, "UNAUTHENTICATED", contains="needs a key"
+    )
+    assert_error(
+        score(root, name, {"inputs": ROWS}, Authorization="Bearer tyk_wrong"),
+        401,
+        "UNAUTHENTICATED",
+    )
     assert root.get(f"/v2/models/{name}").status_code == 401
     for which in ("primary", "secondary"):
         ok = score(root, name, {"inputs": ROWS}, Authorization=f"Bearer {keys[which]}")
@@ -188,7 +213,9 @@ def test_key_auth_401_and_regeneration(api: httpx.Client, root: httpx.Client, ir
     assert fresh["secondary"] == keys["secondary"] and fresh["primary"] != keys["primary"]
     old = score(root, name, {"inputs": ROWS}, Authorization=f"Bearer {keys['primary']}")
     assert_error(old, 401, "UNAUTHENTICATED")
-    assert score(root, name, {"inputs": ROWS}, Authorization=f"Bearer {fresh['primary']}").is_success
+    assert score(
+        root, name, {"inputs": ROWS}, Authorization=f"Bearer {fresh['primary']}"
+    ).is_success
 
 
 def test_limits_deployment_header_and_workspace_header(
@@ -202,12 +229,19 @@ def test_limits_deployment_header_and_workspace_header(
     green = score(root, name, row, **{"X-Trainyard-Deployment": "green"})
     assert green.json()["deployment"] == "green"
     assert_error(score(root, name, row, **{"X-Trainyard-Deployment": "red"}), 404, "NOT_FOUND")
-    api.patch(f"/endpoints/{name}/deployments/blue",
-              json={"limits": {"max_rows": 2, "max_body_bytes": 200}})  # fmt: skip
-    assert_error(score(root, name, {"inputs": [[1, 1, 1]] * 3}), 413, "INVALID_ARGUMENT",
-                 contains="max_rows")  # fmt: skip
-    assert_error(score(root, name, {"inputs": [[1.123456789, 1, 1]] * 2, "pad": "x" * 300}), 413,
-                 "INVALID_ARGUMENT", contains="max_body_bytes")  # fmt: skip
+    api.patch(
+        f"/endpoints/{name}/deployments/blue",
+        json={"limits": {"max_rows": 2, "max_body_bytes": 200}},
+    )
+    assert_error(
+        score(root, name, {"inputs": [[1, 1, 1]] * 3}), 413, "INVALID_ARGUMENT", contains="max_rows"
+    )
+    assert_error(
+        score(root, name, {"inputs": [[1.123456789, 1, 1]] * 2, "pad": "x" * 300}),
+        413,
+        "INVALID_ARGUMENT",
+        contains="max_body_bytes",
+    )
     other = unique("ws")
     assert root.put(f"/api/v1/workspaces/{other}").status_code == 200
     with httpx.Client(base_url=f"{server.url}/api/v1/workspaces/{other}") as api2:
@@ -217,7 +251,9 @@ def test_limits_deployment_header_and_workspace_header(
     assert answer.json()["predictions"] == [[5.0, 5.0, 5.0]]
 
 
-def test_metrics_count_requests_and_errors(api: httpx.Client, root: httpx.Client, iris: str) -> None:
+def test_metrics_count_requests_and_errors(
+    api: httpx.Client, root: httpx.Client, iris: str
+) -> None:
     name = endpoint(api, blue=iris)
     for _ in range(3):
         score(root, name, {"inputs": ROWS})

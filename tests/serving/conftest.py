@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ import orjson
 import pytest
 
 from trainyard.core.registry import ModelVersion
+from trainyard.errors import AlreadyExists
 from trainyard.registry import RegistryService
 from trainyard.serving import Scoring, ScoringHost, ServingService
 from trainyard.serving.protocols import NativeProtocol
@@ -38,10 +40,8 @@ class Stack:
 
     def register(self, name: str, content: bytes) -> ModelVersion:
         """Upload ``content`` as the next version of ``name`` (created if missing)."""
-        try:
+        with contextlib.suppress(AlreadyExists):
             self.registry.create_model(WS, name)
-        except Exception:
-            pass
         path = self.folder / f"upload-{name}.onnx"
         path.write_bytes(content)
         return self.registry.register_upload(WS, name, path)[0]

@@ -14,9 +14,10 @@ IRIS_COLUMNS = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "p
 def iris_classifier() -> bytes:
     """Logistic regression on iris as a DataFrame: one float tensor X with named columns,
     outputs ``label`` and ``probabilities``."""
-    import trainyard.onnx
     from sklearn.datasets import load_iris
     from sklearn.linear_model import LogisticRegression
+
+    import trainyard.onnx
 
     X, y = load_iris(return_X_y=True, as_frame=True)
     model = LogisticRegression(max_iter=1000).fit(X, y)
@@ -26,8 +27,9 @@ def iris_classifier() -> bytes:
 @functools.cache
 def regressor(n_estimators: int = 10, features: int = 20) -> bytes:
     """Gradient boosting on an array: one float tensor X without column names."""
-    import trainyard.onnx
     from sklearn.ensemble import GradientBoostingRegressor
+
+    import trainyard.onnx
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, features))
@@ -40,11 +42,12 @@ def regressor(n_estimators: int = 10, features: int = 20) -> bytes:
 def mixed_classifier() -> bytes:
     """A pipeline on an int, a float and a string column: one input per column."""
     import pandas as pd
-    import trainyard.onnx
     from sklearn.compose import ColumnTransformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder
+
+    import trainyard.onnx
 
     rng = np.random.default_rng(0)
     df = pd.DataFrame(

@@ -76,7 +76,7 @@ def test_mirror_compares_and_never_returns(stack: Stack, caplog: pytest.LogCaptu
 
 def test_a_replaced_deployment_drains_its_requests_before_closing(stack: Stack) -> None:
     _two_deployments(stack)
-    route, held = stack.scoring.lease(WS, "ep", None, None)  # a request in flight on blue
+    _, held = stack.scoring.lease(WS, "ep", None, None)  # a request in flight on blue
     old = held.runtime
     stack.service.set_traffic(WS, "ep", {"green": 100})
     with pytest.raises(Conflict, match="takes 100%"):

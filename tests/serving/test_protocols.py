@@ -66,12 +66,12 @@ def test_rows_records_and_columns_give_the_same_feeds() -> None:
             {"dataframe_split": {"columns": IRIS_COLUMNS[:3], "data": [[1, 2, 3]]}},
             IRIS_COLUMNS[3],
             "missing",
-        ),  # fmt: skip
+        ),
         (
             {"dataframe_split": {"columns": [*IRIS_COLUMNS, "x"], "data": [[1, 2, 3, 4, 5]]}},
             "x",
             "not a column",
-        ),  # fmt: skip
+        ),
         ({"inputs": [[5.1, "wide", 1.4, 0.2]]}, IRIS_COLUMNS[1], "takes numbers"),
         ([{**{c: 1.0 for c in IRIS_COLUMNS}, IRIS_COLUMNS[2]: "x"}], IRIS_COLUMNS[2], "numbers"),
         ({"inputs": [[5.1, 3.5, 1.4]]}, IRIS_COLUMNS[3], "has 3 values; the model takes 4"),
@@ -129,7 +129,7 @@ def _tensor(name: str, shape: list[int], datatype: str, data: Any) -> dict[str, 
 
 
 def test_open_inference_protocol_tensors() -> None:
-    doc = {"id": "r1", "inputs": [_tensor("X", [2, 4], "FP32", sum(ROWS, []))]}
+    doc = {"id": "r1", "inputs": [_tensor("X", [2, 4], "FP32", [v for r in ROWS for v in r])]}
     batch = OIP.decode(orjson.dumps(doc), _inputs("iris"))
     assert batch.rows == 2 and batch.request_id == "r1"
     assert np.array_equal(batch.feeds["X"], np.asarray(ROWS, np.float32))
@@ -159,7 +159,7 @@ def test_open_inference_protocol_tensors() -> None:
             [_tensor("X", [1, 4], "FP32", [1, 2, 3, 4]), _tensor("Y", [1], "FP32", [1])],
             "Y",
             "not an input",
-        ),  # fmt: skip
+        ),
         ([_tensor("X", [1, 4], "BYTES", ["a", "b", "c", "d"])], "X", "got BYTES"),
         ([_tensor("X", [1, 3], "FP32", [1, 2, 3])], "X", "does not fit the model's [-1, 4]"),
         ([_tensor("X", [2, 4], "FP32", [1, 2, 3, 4])], "X", "needs 8 values, got 4"),

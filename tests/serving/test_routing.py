@@ -42,9 +42,9 @@ def test_traffic_must_be_whole_percents_summing_to_100() -> None:
     deployments = ["blue", "green"]
     assert check_traffic({"blue": 100}, deployments) == {"blue": 100, "green": 0}
     assert check_traffic({}, []) == {}
-    with pytest.raises(InvalidArgument, match="sum to 100.*got 90"):
+    with pytest.raises(InvalidArgument, match=r"sum to 100.*got 90"):
         check_traffic({"blue": 80, "green": 10}, deployments)
-    with pytest.raises(InvalidArgument, match="'red'.*not a deployment"):
+    with pytest.raises(InvalidArgument, match=r"'red'.*not a deployment"):
         check_traffic({"red": 100}, deployments)
     for bad in (50.5, -10, 101, True, "50"):
         with pytest.raises(InvalidArgument, match="whole percent"):

@@ -125,9 +125,13 @@ class ScoringHost:
         model.warm()
         log.info(
             "loaded %s:%s (%d replicas): %.0f us/run + %.2f us/row, inline up to %d rows",
-            version.name, version.version, replicas, model.cost_s[0] * 1e6,
-            model.cost_s[1] * 1e6, model.inline_rows,
-        )  # fmt: skip
+            version.name,
+            version.version,
+            replicas,
+            model.cost_s[0] * 1e6,
+            model.cost_s[1] * 1e6,
+            model.inline_rows,
+        )
         return model
 
     def prepare(self, workspace: str, model_id: str, replicas: int) -> None:

@@ -26,8 +26,21 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.multiprocess import MultiProcessCollector
 
 LATENCY_BUCKETS = (
-    0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
-)  # fmt: skip
+    0.0002,
+    0.0005,
+    0.001,
+    0.002,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    10.0,
+)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _LABELS = ("workspace", "endpoint", "deployment")
 
@@ -67,18 +80,25 @@ class ScoringMetrics:
             "trainyard_scoring_requests", "Scoring requests.", _LABELS, registry=r
         )
         self.errors = Counter(
-            "trainyard_scoring_errors", "Scoring requests answered with an error.",
-            (*_LABELS, "code"), registry=r,
-        )  # fmt: skip
+            "trainyard_scoring_errors",
+            "Scoring requests answered with an error.",
+            (*_LABELS, "code"),
+            registry=r,
+        )
         self.latency = Histogram(
-            "trainyard_scoring_latency_seconds", "Time to answer a scoring request.",
-            _LABELS, buckets=LATENCY_BUCKETS, registry=r,
-        )  # fmt: skip
+            "trainyard_scoring_latency_seconds",
+            "Time to answer a scoring request.",
+            _LABELS,
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         self.rows = Counter("trainyard_scoring_rows", "Rows scored.", _LABELS, registry=r)
         self.mirror = Counter(
-            "trainyard_scoring_mirror", "Mirrored requests by outcome of the comparison.",
-            (*_LABELS, "outcome"), registry=r,
-        )  # fmt: skip
+            "trainyard_scoring_mirror",
+            "Mirrored requests by outcome of the comparison.",
+            (*_LABELS, "outcome"),
+            registry=r,
+        )
         self._series: dict[tuple[str, str, str], Series] = {}
 
     def series(self, workspace: str, endpoint: str, deployment: str) -> Series:

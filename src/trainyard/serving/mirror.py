@@ -103,8 +103,11 @@ class Mirror:
             self._count(job, "error")
             log.warning(
                 "mirror %s/%s: deployment %r failed on a copied request: %s",
-                job.route.workspace, job.route.name, job.mirror.name, exc,
-            )  # fmt: skip
+                job.route.workspace,
+                job.route.name,
+                job.mirror.name,
+                exc,
+            )
             return
         live_names = job.live.runtime.model.outputs
         problem = compare(job.outputs, other, live_names)
@@ -114,9 +117,14 @@ class Mirror:
         if problem is not None:
             log.warning(
                 "mirror %s/%s: %r (%s) differs from %r (%s): %s",
-                job.route.workspace, job.route.name, job.mirror.name, job.mirror.runtime.label,
-                job.live.name, job.live.runtime.label, problem,
-            )  # fmt: skip
+                job.route.workspace,
+                job.route.name,
+                job.mirror.name,
+                job.mirror.runtime.label,
+                job.live.name,
+                job.live.runtime.label,
+                problem,
+            )
 
     def _count(self, job: MirrorJob, outcome: str) -> None:
         self.metrics.mirrored(job.route.workspace, job.route.name, job.mirror.name, outcome)

@@ -92,7 +92,8 @@ class Route:
                 f"endpoint {self.name!r} has no deployment taking traffic: create one "
                 f"(trainyard deployment create {self.name} NAME --model MODEL:VERSION)"
             )
-        name = pick(self.names, self.bounds, draw(100))
+        names = self.names
+        name = names[0] if len(names) == 1 else pick(names, self.bounds, draw(100))
         target = self.targets.get(name)
         if target is None:
             raise Unavailable(self.missing.get(name, f"deployment {name!r} is not loaded yet"))

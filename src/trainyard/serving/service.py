@@ -135,9 +135,11 @@ class ServingService:
         def mutate(e: Endpoint) -> EndpointChange:
             k = e.keys
             fresh = new_key()
-            keys = EndpointKeys(fresh, k.secondary) if which is KeyName.PRIMARY else (
-                EndpointKeys(k.primary, fresh)
-            )  # fmt: skip
+            keys = (
+                EndpointKeys(fresh, k.secondary)
+                if which is KeyName.PRIMARY
+                else (EndpointKeys(k.primary, fresh))
+            )
             return EndpointChange(keys=keys)
 
         return self._synced(self.store.change_endpoint(workspace, name, mutate, _now())).keys

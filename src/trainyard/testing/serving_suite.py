@@ -46,8 +46,11 @@ def check_endpoints(s: ServingStores) -> None:
     """Unique names per workspace, NotFound, paging by name, keys kept as given."""
     st = s.serving
     created = st.create_endpoint(_endpoint("ep"))
-    assert (created.keys, created.auth, created.deployments) == (EndpointKeys("k1", "k2"),
-                                                                  AuthMode.KEY, {})  # fmt: skip
+    assert (created.keys, created.auth, created.deployments) == (
+        EndpointKeys("k1", "k2"),
+        AuthMode.KEY,
+        {},
+    )
     _expect(AlreadyExists, lambda: st.create_endpoint(_endpoint("ep")))
     s.tracking.ensure_workspace("other")
     st.create_endpoint(_endpoint("ep", "other"))
@@ -94,8 +97,11 @@ def check_changes_are_atomic_and_counted(s: ServingStores) -> None:
     )
     e = st.get_endpoint(WS, "ep")
     assert (e.auth, e.keys.primary, e.mirror, list(e.deployments)) == (
-        AuthMode.NONE, "k3", {"green": 10}, ["green"],
-    )  # fmt: skip
+        AuthMode.NONE,
+        "k3",
+        {"green": 10},
+        ["green"],
+    )
     assert e.deployments["green"].replicas == 3
     _expect(NotFound, lambda: st.change_endpoint(WS, "nope", lambda e: EndpointChange(), 8))
 
@@ -136,8 +142,9 @@ def check_snapshot_and_delete(s: ServingStores) -> None:
     revision, found = st.snapshot()
     assert revision == st.revision()
     assert [(e.workspace, e.name, sorted(e.deployments)) for e in found] == [
-        (WS, "ep", ["b"]), ("other", "ep", []),
-    ]  # fmt: skip
+        (WS, "ep", ["b"]),
+        ("other", "ep", []),
+    ]
     gone = st.delete_endpoint(WS, "ep")
     assert list(gone.deployments) == ["b"] and st.revision() == revision + 1
     _expect(NotFound, lambda: st.get_endpoint(WS, "ep"))

@@ -133,7 +133,9 @@ def test_search_registered_models(client: MlflowClient, root: httpx.Client) -> N
     )
 
 
-def test_model_version_routes(client: MlflowClient, root: httpx.Client, api: httpx.Client) -> None:
+def test_model_version_routes(
+    client: MlflowClient, root: httpx.Client, api: httpx.Client, run: dict[str, Any]
+) -> None:
     name = client.create_registered_model(unique("mv")).name
     v = client.create_model_version(name, OUTSIDE, tags={"k": "v"}, description="d")
     assert (v.version, v.source, v.status, v.tags, v.description) == (
@@ -180,6 +182,13 @@ def test_model_version_routes(client: MlflowClient, root: httpx.Client, api: htt
     raises_code("RESOURCE_DOES_NOT_EXIST", lambda: client.get_model_version(name, "2"))
     assert [x.version for x in client.search_model_versions(f"name = '{name}'")] == ["3", "1"]
     assert client.create_model_version(name, OUTSIDE).version == "4"  # numbers are not reused
+
+    # a FAILED version recorded through Trainyard's own API has no MLflow files at all
+    failed = api.post(f"/models/{name}/versions", json={"run_id": run["run_id"], "failure": "no"})
+    assert failed.status_code == 201, failed.text
+    mv = client.get_model_version(name, "5")
+    assert (mv.status, mv.status_message, mv.run_id) == ("FAILED_REGISTRATION", "no", run["run_id"])
+    raises_code("INVALID_PARAMETER_VALUE", lambda: client.get_model_version_download_uri(name, "5"))
 
 
 @pytest.mark.filterwarnings("ignore:.*stages:FutureWarning")
@@ -239,6 +248,12 @@ def test_aliases_are_trainyards(
     assert (again.version, again.run_id) == ("2", run.info.run_id)
     assert api.get(f"/models/{name}/versions/2").json()["parity"]["passed"]
     client.delete_model_version(name, "2")
+    copy = client.copy_model_version(f"models:/{name}/1", unique("copy"))
+    assert copy.source == f"models:/{name}/1"
+    assert api.get(f"/models/{copy.name}/versions/1").json()["status"] == "READY"
+    uri = client.get_model_version_download_uri(copy.name, "1")
+    assert uri == client.get_model_version_download_uri(name, "1")
+    assert uri.startswith("mlflow-artifacts:/") and "/models/m-" in uri
     client.create_model_version(name, OUTSIDE)  # version 3: FAILED for Trainyard
     client.set_registered_model_alias(name, "champion", "1")
     assert client.get_model_version_by_alias(name, "champion").version == "1"
@@ -312,8 +327,6 @@ def _logged_version(name: str, log: Any) -> dict[str, Any]:
 def test_flavors_are_converted_to_onnx(
     server: RunningServer, tracking_uri: str, client: MlflowClient, api: httpx.Client, flavor: str
 ) -> None:
-    if "TRAINYARD_DATABASE_URL" in server.env:
-        pytest.skip("conversion does not depend on the metadata backend: SQLite covers it")
     X, y = load_iris(return_X_y=True)
     name = unique(flavor)
     if flavor == "sklearn-pickle":  # pickled: loaded because a contributor logged it here

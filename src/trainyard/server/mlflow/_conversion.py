@@ -38,6 +38,7 @@ from trainyard.server.mlflow.artifacts import Target, locate
 from trainyard.store.artifacts.paths import safe_key
 from trainyard.tracking import LoggedModelService, TrackingService
 
+MAX_COPY_DEPTH = 10
 SAFE_SKOPS_ROOTS = ("sklearn", "lightgbm", "xgboost", "numpy", "scipy")
 SAFE_SKOPS_TYPES = frozenset({"collections.OrderedDict", "collections.defaultdict"})
 
@@ -77,6 +78,7 @@ def resolve_source(
     tracking: TrackingService,
     models: LoggedModelService,
     registry: RegistryService,
+    depth: int = 0,
 ) -> Source:
     """The files a ``source`` URI names (NotFound for a logged model, run or version that the
     workspace does not have)."""
@@ -93,11 +95,10 @@ def resolve_source(
         if not number.isdigit():
             raise InvalidArgument(f"source {uri!r}: use models:/<model_id> or models:/NAME/N")
         v = registry.get_version(workspace, check_model_name(name), check_version(number))
-        if _registry.SOURCE_TAG not in v.tags or v.tags[_registry.SOURCE_TAG].startswith(
-            "models:/"
-        ):
+        inner = v.tags.get(_registry.SOURCE_TAG)
+        if inner is None or depth >= MAX_COPY_DEPTH:
             return Source(uri, uri, None, v.run_id, None, f"{name}:{number} has no MLflow files")
-        found = resolve_source(workspace, v.tags[_registry.SOURCE_TAG], tracking, models, registry)
+        found = resolve_source(workspace, inner, tracking, models, registry, depth + 1)
         return replace(found, uri=uri)
     if uri.startswith("runs:/"):
         run_id, _, path = uri[len("runs:/") :].partition("/")
@@ -151,7 +152,7 @@ def _attempt(source: Source, folder: Path, allow_code: bool) -> Outcome:
     except ImportError as exc:
         return Outcome(
             failure=f"the server lacks {exc.name or 'a library'} to load or convert it: "
-            "install trainyard[models] (and skops) where the server runs"
+            "install trainyard[models] where the server runs"
         )
     except Exception as exc:  # the model libraries' own errors
         return Outcome(failure=f"cannot load or convert it: {type(exc).__name__}: {exc}")

@@ -222,8 +222,8 @@ def get_download_uri(
         folder = PurePosixPath(run.artifact_uri.strip("/"), v.artifact_path).parent
         return answer({"artifact_uri": artifact_uri(str(folder))})
     raise InvalidArgument(
-        f"version {v.version} of {name!r} was uploaded to Trainyard as an ONNX file and has no "
-        "MLflow files: load it with Trainyard's SDK (ws.models.get(...).load())"
+        f"version {v.version} of {name!r} was registered through Trainyard's own API and has no "
+        "MLflow model files: load it with Trainyard's SDK (ws.models.get(...).load())"
     )
 
 

@@ -145,9 +145,16 @@ class OpenInferenceProtocol(ScoringProtocol):
                 continue
             arr = np.asarray(value) if not isinstance(value, list) else value
             if isinstance(arr, list):  # a ZipMap's list of dicts: not a tensor
-                outputs.append({"name": name, "shape": [len(arr)], "datatype": "BYTES",
-                                "data": [orjson.dumps(v, option=orjson.OPT_NON_STR_KEYS).decode()
-                                         for v in arr]})  # fmt: skip
+                outputs.append(
+                    {
+                        "name": name,
+                        "shape": [len(arr)],
+                        "datatype": "BYTES",
+                        "data": [
+                            orjson.dumps(v, option=orjson.OPT_NON_STR_KEYS).decode() for v in arr
+                        ],
+                    }
+                )
                 continue
             data: Any = arr.ravel()
             outputs.append(
