@@ -1,4 +1,4 @@
-"""``trainyard environment|data|code|compute``: create and list what jobs use."""
+"""``trainyard environment|data|code|compute|datastore``: create and list what jobs use."""
 
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ environment_app = typer.Typer(
 data_app = typer.Typer(help="Data assets: files, folders, tables.", no_args_is_help=True)
 code_app = typer.Typer(help="Code assets: content-hashed folders.", no_args_is_help=True)
 compute_app = typer.Typer(help="Computes: local and Ray.", no_args_is_help=True)
+datastore_app = typer.Typer(
+    help="Datastores: where data assets point (datastore://NAME/PATH).", no_args_is_help=True
+)
 
 NameArg = Annotated[str, typer.Argument(help="Name.")]
 VersionArg = Annotated[str, typer.Argument(help="Version.")]
@@ -112,6 +115,43 @@ def list_data(
     table("Data", ["name", "version", "type", "path", "created"], rows)
 
 
+@data_app.command("show")
+@handle_errors
+def show_data(
+    ref: Annotated[str, typer.Argument(help="NAME:VERSION (or NAME: the newest).")],
+    uri: UriOption = None,
+    workspace: WorkspaceOption = "default",
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A data asset version and its files."""
+    data = connect(uri, workspace, token).data.get(ref)
+    if as_json:
+        print_json(data.model_dump(mode="json"))
+        return
+    out.print(f"data {data.name}:{data.version} ({data.type}) at {data.path}", highlight=False)
+    if not data.path.startswith(("http://", "https://")):
+        table("Files", ["path", "size"], [(f.path, f.size) for f in data.list_files()])
+
+
+@data_app.command("register-output")
+@handle_errors
+def register_output(
+    job: Annotated[str, typer.Argument(help="A Completed job.")],
+    output: Annotated[str, typer.Argument(help="One of its outputs.")],
+    name: Annotated[str, typer.Option("--name", "-n", help="Data asset name.")],
+    version: Annotated[str, typer.Option("--version", "-v", help="Data asset version.")],
+    uri: UriOption = None,
+    workspace: WorkspaceOption = "default",
+    token: TokenOption = None,
+) -> None:
+    """Register a job's output folder as a uri_folder data asset."""
+    data = connect(uri, workspace, token).data.register_output(
+        job, output, name=name, version=version
+    )
+    out.print(f"data {data.name}:{data.version} ({data.type}) at {data.path}", highlight=False)
+
+
 @code_app.command("create")
 @handle_errors
 def create_code(
@@ -177,4 +217,58 @@ def list_computes(
         "Computes",
         ["name", "type", "slots", "address"],
         [(c.name, c.type, c.slots, c.address) for c in found],
+    )
+
+
+@datastore_app.command("create")
+@handle_errors
+def create_datastore(
+    name: NameArg,
+    url: Annotated[str, typer.Option("--url", help="file:///folder, s3://bucket/prefix, ...")],
+    description: Annotated[str, typer.Option(help="Description.")] = "",
+    uri: UriOption = None,
+    workspace: WorkspaceOption = "default",
+    token: TokenOption = None,
+) -> None:
+    """Register a datastore (or replace its URL)."""
+    d = connect(uri, workspace, token).datastores.create(name, url=url, description=description)
+    out.print(f"datastore {d.name} ({d.type}) at {d.url}", highlight=False)
+
+
+@datastore_app.command("show")
+@handle_errors
+def show_datastore(
+    name: NameArg,
+    uri: UriOption = None,
+    workspace: WorkspaceOption = "default",
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """One datastore."""
+    d = connect(uri, workspace, token).datastores.get(name)
+    if as_json:
+        print_json(d.model_dump(mode="json"))
+        return
+    out.print(f"datastore {d.name} ({d.type}) at {d.url}", highlight=False)
+    if d.description:
+        out.print(d.description, highlight=False, markup=False)
+
+
+@datastore_app.command("list")
+@handle_errors
+def list_datastores(
+    uri: UriOption = None,
+    workspace: WorkspaceOption = "default",
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Datastores (``default`` is the artifact store)."""
+    found = connect(uri, workspace, token).datastores.list()
+    if as_json:
+        print_json([d.model_dump(mode="json") for d in found])
+        return
+    table(
+        "Datastores",
+        ["name", "type", "url", "created"],
+        [(d.name, d.type, d.url, when(d.created_at) if d.created_at else "") for d in found],
     )

@@ -39,6 +39,7 @@ def _register_jobs() -> None:
     app.add_typer(assets.data_app, name="data")
     app.add_typer(assets.code_app, name="code")
     app.add_typer(assets.compute_app, name="compute")
+    app.add_typer(assets.datastore_app, name="datastore")
 
 
 def _register_models() -> None:

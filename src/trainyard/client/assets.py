@@ -1,4 +1,5 @@
-"""Assets from the SDK: ``ws.environments``, ``ws.data``, ``ws.code`` and ``ws.computes``.
+"""Assets from the SDK: ``ws.environments``, ``ws.data``, ``ws.code``, ``ws.computes`` and
+``ws.datastores``.
 
 Local files are uploaded to the version's files, then the version is registered. A code folder
 (or a local input of a job) uploaded without a name becomes an anonymous, content-addressed
@@ -10,17 +11,24 @@ Example::
     env = ws.environments.create("sklearn", "1", requirements=["scikit-learn"])
     iris = ws.data.create("iris", "1", path="./iris.csv", type="uri_file")
     code = ws.code.create("./src")
+    lake = ws.datastores.create("lake", url="file:///srv/lake")
+    sales = ws.data.create("sales", "1", path="datastore://lake/sales.parquet", type="table")
+    frame = ws.data.get("sales:1").to_pandas()
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from pathlib import Path
 from typing import Any
 
+from pydantic import PrivateAttr
+
 from trainyard.client._files import Progress, file_chunks, walk_files
 from trainyard.client._scope import Scope, body
+from trainyard.core.jobs import parse_ref
 from trainyard.errors import InvalidArgument, NotFound
 from trainyard.schemas import assets as wire
 
@@ -111,6 +119,69 @@ class Environments(_Versioned):
         return wire.EnvironmentList.model_validate(data).environments
 
 
+class DataVersion(wire.DataAsset):
+    """A data asset version from the SDK, with ``list_files``, ``download`` and ``to_pandas``."""
+
+    _scope: Scope | None = PrivateAttr(default=None)
+
+    def _segments(self, *rest: str) -> tuple[str, ...]:
+        return ("data", self.name, "versions", self.version, "files", *rest)
+
+    def _request(self) -> Scope:
+        if self._scope is None:
+            raise InvalidArgument("this data version is not attached to a workspace")
+        return self._scope
+
+    def list_files(self) -> list[wire.DataFile]:
+        """The files of the version, relative to it (a ``uri_file``: its one file)."""
+        data = self._request().request("GET", *self._segments())
+        return wire.DataFileList.model_validate(data).files
+
+    def read_bytes(self, path: str) -> bytes:
+        """One file's bytes."""
+        scope = self._request()
+        url = scope.path(*self._segments(*path.split("/")))
+        with scope.transport.stream("GET", url) as resp:
+            return bytes(resp.read())
+
+    def download(self, dest: StrPath = ".") -> list[Path]:
+        """Write the version's files under ``dest``; the paths written."""
+        written = []
+        for f in self.list_files():
+            target = Path(dest, *f.path.split("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(self.read_bytes(f.path))
+            written.append(target)
+        return written
+
+    def to_pandas(self) -> Any:
+        """The CSV and Parquet files of the version as one pandas DataFrame (rows in file order).
+
+        Needs pandas (and pyarrow for Parquet), imported here.
+        """
+        import pandas as pd
+
+        if self.path.startswith(("http://", "https://")):
+            return _read_frame(pd, self.path, self.path)
+        names = [f.path for f in self.list_files() if _table_file(f.path)]
+        if not names:
+            raise InvalidArgument(
+                f"data {self.name}:{self.version} holds no .csv or .parquet file to read"
+            )
+        frames = [_read_frame(pd, io.BytesIO(self.read_bytes(n)), n) for n in sorted(names)]
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def _table_file(name: str) -> bool:
+    return name.lower().endswith((".csv", ".parquet", ".pq"))
+
+
+def _read_frame(pd: Any, source: Any, name: str) -> Any:
+    if name.lower().endswith((".parquet", ".pq")):
+        return pd.read_parquet(source)
+    return pd.read_csv(source)
+
+
 class DataAssets(_Versioned):
     """Data asset versions: a file, a folder or a table, uploaded or at an http(s) URL."""
 
@@ -126,9 +197,10 @@ class DataAssets(_Versioned):
         description: str = "",
         tags: dict[str, str] | None = None,
     ) -> wire.DataAsset:
-        """Register a version from a local file or folder (uploaded) or an http(s) URL."""
+        """Register a version from a local file or folder (uploaded), an http(s) URL, or
+        ``datastore://<datastore>/<path>``."""
         text = str(path)
-        if text.startswith(("http://", "https://")):
+        if text.startswith(("http://", "https://", "datastore://")):
             payload = body(wire.DataAssetCreate, type=type, path=text)
         else:
             try:
@@ -154,13 +226,45 @@ class DataAssets(_Versioned):
         data = self._scope.request("PUT", self.kind, name, "versions", "1", json=payload)
         return wire.DataAsset.model_validate(data)
 
-    def get(self, name: str, version: str = "latest") -> wire.DataAsset:
-        """One version (``latest``: the newest)."""
-        return wire.DataAsset.model_validate(self._get(name, version))
+    def get(self, name: str, version: str = "latest") -> DataVersion:
+        """One version: ``get("iris", "1")``, ``get("iris:1")``, ``get("iris")`` (the newest).
+
+        The version reads its files back: ``.list_files()``, ``.download(dest)``, ``.to_pandas()``.
+        """
+        ref = parse_ref(name) if ":" in name or "@" in name else None
+        if ref is not None and version == "latest":
+            name, version = ref[0], ref[1] or "latest"
+        found = DataVersion.model_validate(self._get(name, version))
+        found._scope = self._scope
+        return found
 
     def list(self) -> list[wire.DataAsset]:
         """Every data asset version."""
         return wire.DataAssetList.model_validate(self._scope.request("GET", self.kind)).data
+
+    def register_output(
+        self,
+        job: str,
+        output: str,
+        *,
+        name: str,
+        version: str,
+        description: str = "",
+        tags: dict[str, str] | None = None,
+    ) -> DataVersion:
+        """Register the output folder ``output`` of the Completed job ``job`` as the
+        ``uri_folder`` data ``name:version`` (its files stay the run's artifacts)."""
+        payload = body(
+            wire.RegisterOutput,
+            name=name,
+            version=version,
+            description=description,
+            tags=tags or {},
+        )
+        data = self._scope.request("POST", "jobs", job, "outputs", output, "register", json=payload)
+        found = DataVersion.model_validate(data)
+        found._scope = self._scope
+        return found
 
 
 class CodeAssets(_Versioned):
@@ -238,3 +342,33 @@ class Computes:
     def list(self) -> list[wire.Compute]:
         """Every compute of the workspace."""
         return wire.ComputeList.model_validate(self._scope.request("GET", "computes")).computes
+
+
+class Datastores:
+    """Where data assets may point: ``default`` (the artifact store) and registered URLs."""
+
+    def __init__(self, scope: Scope) -> None:
+        self._scope = scope
+
+    def create(
+        self,
+        name: str,
+        *,
+        url: str,
+        description: str = "",
+        tags: dict[str, str] | None = None,
+    ) -> wire.Datastore:
+        """Register a datastore (or replace its URL): ``file:///srv/data``, ``s3://bucket/x``."""
+        payload = body(wire.DatastoreCreate, url=url, description=description, tags=tags or {})
+        return wire.Datastore.model_validate(
+            self._scope.request("PUT", "datastores", name, json=payload)
+        )
+
+    def get(self, name: str) -> wire.Datastore:
+        """One datastore."""
+        return wire.Datastore.model_validate(self._scope.request("GET", "datastores", name))
+
+    def list(self) -> list[wire.Datastore]:
+        """Every datastore of the workspace, ``default`` first."""
+        data = self._scope.request("GET", "datastores")
+        return wire.DatastoreList.model_validate(data).datastores

@@ -25,7 +25,7 @@ import orjson
 from trainyard import schemas
 from trainyard.client._scope import Scope, body, iter_pages
 from trainyard.client._transport import DEFAULT_URI, RetryPolicy, Transport
-from trainyard.client.assets import CodeAssets, Computes, DataAssets, Environments
+from trainyard.client.assets import CodeAssets, Computes, DataAssets, Datastores, Environments
 from trainyard.client.batcher import BatcherOptions
 from trainyard.client.endpoints import Endpoints
 from trainyard.client.experiment import Experiment
@@ -181,6 +181,11 @@ class Workspace:
     def computes(self) -> Computes:
         """Where jobs run (``local``, Ray clusters)."""
         return Computes(self._scope)
+
+    @property
+    def datastores(self) -> Datastores:
+        """Datastores: ``default`` (the artifact store) and registered fsspec URLs."""
+        return Datastores(self._scope)
 
     @property
     def models(self) -> Models:

@@ -63,6 +63,7 @@ class AssetKind(enum.StrEnum):
 DATA_TYPES = ("uri_file", "uri_folder", "table")
 BUILTIN_ENVIRONMENT = "python"
 DEFAULT_COMPUTE = "local"
+DEFAULT_DATASTORE = "default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,22 @@ class Compute:
     description: str = ""
     created_at: int = 0
     builtin: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Datastore:
+    """Where data assets may point: an fsspec URL (``file:///data``, ``s3://bucket/prefix``).
+
+    ``default`` (the server's artifact store) is built in and never stored.
+    """
+
+    workspace: str
+    name: str
+    url: str
+    description: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+    created_at: int = 0
+    updated_at: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,20 +20,23 @@ from typing import IO, Any
 from trainyard.core.jobs import (
     BUILTIN_ENVIRONMENT,
     DEFAULT_COMPUTE,
+    DEFAULT_DATASTORE,
     AssetKind,
     AssetVersion,
     Compute,
+    Datastore,
     check_asset_name,
     check_version,
 )
-from trainyard.errors import Conflict, InvalidArgument
+from trainyard.errors import Conflict, InvalidArgument, NotFound
+from trainyard.jobs import datastores
 from trainyard.schemas import assets as wire
 from trainyard.store import ArtifactStore
 from trainyard.store._jobs_base import AssetStore
 from trainyard.store.artifacts.paths import join_key, safe_key
 
 SERVER_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
-STORE_PREFIX = "store:"
+STORE_PREFIX = datastores.STORE_PREFIX
 
 
 def now_ms() -> int:
@@ -142,11 +145,15 @@ class AssetService:
     ) -> tuple[wire.DataAsset, bool]:
         """Create or update a data asset version (a URL, or the files uploaded to it)."""
         spec: dict[str, Any] = {"type": body.type}
-        if body.path is not None:
+        if body.path is not None and datastores.is_datastore_uri(body.path):
+            self._check_location(body.type, self.datastore_location(workspace, body.path))
+            spec["path"] = body.path
+        elif body.path is not None:
             if not body.path.startswith(("http://", "https://")):
                 raise InvalidArgument(
-                    f"data path {body.path!r} must be an http(s) URL; to use local files, "
-                    "upload them to the version first (the CLI and SDK do) and leave path out"
+                    f"data path {body.path!r} must be an http(s) URL or "
+                    "datastore://<datastore>/<path>; to use local files, upload them to the "
+                    "version first (the CLI and SDK do) and leave path out"
                 )
             spec["path"] = body.path
         elif self._exists(AssetKind.DATA, workspace, name, version):
@@ -174,6 +181,91 @@ class AssetService:
             raise InvalidArgument("a table data asset holds CSV or Parquet files only")
         path = join_key(root, files[0]) if type_ == "uri_file" else root
         return {"path": STORE_PREFIX + path, "files": len(files)}
+
+    def put_data_at(
+        self,
+        workspace: str,
+        name: str,
+        version: str,
+        key: str,
+        body: wire.DataAssetCreate,
+    ) -> tuple[wire.DataAsset, bool]:
+        """Register the folder ``key`` of the artifact store (a job's output) as data."""
+        files = [e for e in self.artifacts.list(key, recursive=True) if not e.is_dir]
+        spec = {"type": body.type, "path": STORE_PREFIX + key, "files": len(files)}
+        return self._put(AssetKind.DATA, workspace, name, version, spec, body)
+
+    def _check_location(self, type_: str, where: str) -> None:
+        """The file or folder at ``where`` exists and fits ``type_`` (when it can be seen)."""
+        kind: str | None = None
+        if where.startswith(STORE_PREFIX):
+            info = self.artifacts.info(where[len(STORE_PREFIX) :])
+            kind = None if info is None else ("folder" if info.is_dir else "file")
+            if kind is None:
+                raise InvalidArgument(f"nothing is stored at {where[len(STORE_PREFIX) :]!r}")
+        elif where.startswith("file://"):
+            path = datastores.local_path(where, "")
+            if not path.exists():
+                raise InvalidArgument(f"{where} does not exist")
+            kind = "folder" if path.is_dir() else "file"
+        if kind == "folder" and type_ == "uri_file":
+            raise InvalidArgument(f"{where} is a folder: declare the data as uri_folder")
+        if kind == "file" and type_ == "uri_folder":
+            raise InvalidArgument(f"{where} is a file: declare the data as uri_file")
+
+    def data_location(self, workspace: str, data: wire.DataAsset) -> str:
+        """Where a version's data is now: ``store:<key>`` or a URL (``datastore://`` resolved)."""
+        if datastores.is_datastore_uri(data.path):
+            return self.datastore_location(workspace, data.path)
+        return data.path
+
+    def data_files(self, workspace: str, name: str, version: str | None) -> list[wire.DataFile]:
+        """The files of a data version (stored or in a datastore), relative to it."""
+        where = self.data_location(workspace, self.get_data(workspace, name, version))
+        if where.startswith(STORE_PREFIX):
+            key = where[len(STORE_PREFIX) :]
+            info = self.artifacts.info(key)
+            if info is None:
+                return []
+            if not info.is_dir:
+                return [wire.DataFile(path=key.rsplit("/", 1)[-1], size=info.size or 0)]
+            entries = self.artifacts.list(key, recursive=True)
+            return [wire.DataFile(path=e.path, size=e.size or 0) for e in entries if not e.is_dir]
+        if where.startswith(("http://", "https://")):
+            raise InvalidArgument(f"data {name} is at {where}: read it from there")
+        fs, root = _fs(where)
+        if not fs.isdir(root):
+            return [wire.DataFile(path=root.rsplit("/", 1)[-1], size=int(fs.size(root) or 0))]
+        found = fs.find(root, detail=True)
+        base = root.rstrip("/") + "/"
+        return [
+            wire.DataFile(path=p[len(base) :], size=int(d.get("size") or 0))
+            for p, d in sorted(found.items())
+            if p.startswith(base)
+        ]
+
+    def open_data_file(
+        self, workspace: str, name: str, version: str | None, path: str
+    ) -> tuple[IO[bytes], int | None]:
+        """One file of a data version, for reading, and its size."""
+        known = {f.path: f.size for f in self.data_files(workspace, name, version)}
+        if path not in known:
+            raise NotFound(f"data {name}:{version or 'latest'} has no file {path!r}")
+        where = self.data_location(workspace, self.get_data(workspace, name, version))
+        single = len(known) == 1 and not self._is_folder(where)
+        if where.startswith(STORE_PREFIX):
+            key = where[len(STORE_PREFIX) :]
+            return self.artifacts.open_read(key if single else join_key(key, path)), known[path]
+        fs, root = _fs(where)
+        target = root if single else root.rstrip("/") + "/" + path
+        return fs.open(target, "rb"), known[path]
+
+    def _is_folder(self, where: str) -> bool:
+        if where.startswith(STORE_PREFIX):
+            info = self.artifacts.info(where[len(STORE_PREFIX) :])
+            return bool(info and info.is_dir)
+        fs, root = _fs(where)
+        return bool(fs.isdir(root))
 
     def get_data(self, workspace: str, name: str, version: str | None) -> wire.DataAsset:
         """A version (newest when None)."""
@@ -253,6 +345,52 @@ class AssetService:
             stored = [_builtin_local(workspace), *stored]
         return [wire.Compute.model_validate(c) for c in stored]
 
+    # ---------------------------------------------------------------- datastores
+    def put_datastore(
+        self, workspace: str, name: str, body: wire.DatastoreCreate
+    ) -> tuple[wire.Datastore, bool]:
+        """Register a datastore (True) or replace its URL, description and tags (False)."""
+        check_asset_name("datastore", name)
+        if name == DEFAULT_DATASTORE:
+            raise InvalidArgument(
+                f"{name!r} is the built-in datastore (the artifact store); choose another name"
+            )
+        url = datastores.check_url(body.url)
+        now = now_ms()
+        found, created = self.store.put_datastore(
+            Datastore(workspace, name, url, body.description, body.tags, now, now)
+        )
+        return datastore_out(found), created
+
+    def get_datastore(self, workspace: str, name: str) -> wire.Datastore:
+        """A datastore; ``default`` is the artifact store."""
+        if name == DEFAULT_DATASTORE:
+            return _default_datastore(workspace)
+        return datastore_out(self.store.get_datastore(workspace, name))
+
+    def list_datastores(self, workspace: str) -> list[wire.Datastore]:
+        """``default``, then every registered datastore by name."""
+        stored = [datastore_out(d) for d in self.store.list_datastores(workspace)]
+        return [_default_datastore(workspace), *stored]
+
+    def datastore_location(self, workspace: str, uri: str) -> str:
+        """``datastore://<name>/<path>`` as ``store:<key>`` (``default``) or a URL.
+
+        ``default`` is rooted at ``assets/<workspace>/`` of the artifact store, so a workspace
+        reaches only its own files there.
+
+        Raises:
+            InvalidArgument: a malformed URI, or a path out of the datastore's root.
+            NotFound: no such datastore.
+        """
+        name, rel = datastores.parse_uri(uri)
+        if name == DEFAULT_DATASTORE:
+            return STORE_PREFIX + join_key(f"assets/{workspace}", rel, allow_empty=True)
+        ds = self.store.get_datastore(workspace, name)
+        if ds.url.startswith("file://"):
+            datastores.local_path(ds.url, rel)  # no symlink out of the folder
+        return datastores.location(ds.url, rel)
+
     # ---------------------------------------------------------------- shared
     def _get(self, kind: AssetKind, workspace: str, name: str, version: str | None) -> AssetVersion:
         return self.store.get_asset(kind, workspace, name, version)
@@ -273,6 +411,35 @@ class AssetService:
         )
         out = {AssetKind.ENVIRONMENT: environment_out, AssetKind.DATA: data_out}.get(kind, code_out)
         return out(asset), created
+
+
+def _fs(url: str) -> tuple[Any, str]:
+    import fsspec
+
+    return fsspec.core.url_to_fs(url)  # type: ignore[no-any-return]
+
+
+def _default_datastore(workspace: str) -> wire.Datastore:
+    return wire.Datastore(
+        name=DEFAULT_DATASTORE,
+        type="artifact_store",
+        url=f"store:assets/{workspace}",
+        description="The server's artifact store (this workspace's uploaded assets).",
+        builtin=True,
+    )
+
+
+def datastore_out(d: Datastore) -> wire.Datastore:
+    """The wire form of a registered datastore."""
+    return wire.Datastore(
+        name=d.name,
+        type=d.url.split("://", 1)[0],
+        url=d.url,
+        description=d.description,
+        tags=d.tags,
+        created_at=d.created_at,
+        updated_at=d.updated_at,
+    )
 
 
 def _builtin_local(workspace: str) -> Compute:

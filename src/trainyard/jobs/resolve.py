@@ -10,9 +10,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from trainyard.core.jobs import BUILTIN_ENVIRONMENT, parse_ref, placeholders
-from trainyard.errors import InvalidArgument, NotFound
+from trainyard.core.jobs import (
+    BUILTIN_ENVIRONMENT,
+    check_asset_name,
+    check_version,
+    parse_ref,
+    placeholders,
+)
+from trainyard.errors import Conflict, InvalidArgument, NotFound
 from trainyard.jobs.assets import AssetService
+from trainyard.jobs.datastores import is_datastore_uri
 from trainyard.schemas.jobs import JobCreate, JobInput
 
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
@@ -80,12 +87,46 @@ def _input(assets: AssetService, workspace: str, key: str, value: JobInput) -> d
             f"job field {field!r}: data {data.name}:{data.version} is a {data.type} but the "
             f"input is declared as {value.type}"
         )
-    return {
+    resolved = {
         "type": data.type,
         "path": data.path,
         "mode": value.mode,
         "asset": f"{data.name}:{data.version}",
     }
+    if is_datastore_uri(data.path):
+        try:
+            resolved["path"] = assets.data_location(workspace, data)
+        except NotFound as exc:
+            raise _found(field, exc) from None
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"job field {field!r}: {exc.message}") from None
+        resolved["uri"] = data.path
+    return resolved
+
+
+def _outputs(assets: AssetService, workspace: str, spec: JobCreate) -> dict[str, Any]:
+    """Outputs to register as data when the job completes: each ``name:version`` is free."""
+    found: dict[str, Any] = {}
+    for key, out in spec.outputs.items():
+        if out is None or (out.name is None and out.version is None):
+            continue
+        field = f"outputs.{key}"
+        if out.name is None or out.version is None:
+            raise InvalidArgument(
+                f"job field {field!r}: to register the output as data give both name and version"
+            )
+        check_asset_name("data", out.name)
+        check_version("data", out.version)
+        try:
+            assets.get_data(workspace, out.name, out.version)
+        except NotFound:
+            found[key] = {"name": out.name, "version": out.version}
+            continue
+        raise Conflict(
+            f"job field {field!r}: data {out.name}:{out.version} exists already; versions "
+            "cannot change: give a new version"
+        )
+    return found
 
 
 def resolve(assets: AssetService, workspace: str, spec: JobCreate) -> dict[str, Any]:
@@ -133,6 +174,9 @@ def resolve(assets: AssetService, workspace: str, spec: JobCreate) -> dict[str, 
         else:
             inputs[key] = {"type": "literal", "value": _literal(value)}
     resolved["inputs"] = inputs
+    registered = _outputs(assets, workspace, spec)
+    if registered:
+        resolved["outputs"] = registered
     try:
         compute = assets.get_compute(workspace, spec.compute)
     except NotFound as exc:

@@ -19,10 +19,12 @@ from pathlib import Path
 
 from trainyard.core.entities import RunStatus
 from trainyard.core.jobs import Job, JobStatus
+from trainyard.errors import TrainyardError
 from trainyard.jobs.assets import now_ms
 from trainyard.jobs.executors._base import Execution, Executor, Launch, LaunchError
 from trainyard.jobs.service import LOG_STREAMS, JobService
 from trainyard.jobs.workdir import PrepareError, prepare
+from trainyard.schemas import assets as wire_assets
 
 log = logging.getLogger("trainyard.jobs")
 
@@ -194,7 +196,30 @@ class JobRunner:
                 reason = (JobStatus.FAILED, f"exit code {code}" + (f": {stderr}" if stderr else ""))
         if execution.local_outputs():
             self._upload_outputs(launch)
+        if reason[0] == JobStatus.COMPLETED:
+            problem = self._register_outputs()
+            if problem is not None:
+                reason = (JobStatus.FAILED, problem)
         self._finish(reason[0], reason[1], code)
+
+    def _register_outputs(self) -> str | None:
+        """Register the outputs the document names as data assets; the first problem, if any."""
+        job = self.job
+        for output, ref in (job.resolved.get("outputs") or {}).items():
+            try:
+                self.service.register_output(
+                    job.workspace,
+                    job.name,
+                    output,
+                    wire_assets.RegisterOutput(name=ref["name"], version=ref["version"]),
+                    job=job,
+                )
+            except TrainyardError as exc:
+                return (
+                    f"output {output!r} could not be registered as data "
+                    f"{ref['name']}:{ref['version']}: {exc.message}"
+                )
+        return None
 
     def _upload_outputs(self, launch: Launch) -> None:
         job = self.job

@@ -19,6 +19,7 @@ from trainyard.core.paging import decode_token, encode_token
 from trainyard.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
 from trainyard.jobs.assets import AssetService, now_ms
 from trainyard.jobs.resolve import resolve
+from trainyard.schemas import assets as wire_assets
 from trainyard.schemas import jobs as wire
 from trainyard.store._jobs_base import JobStore
 from trainyard.store.artifacts.paths import join_key
@@ -276,6 +277,46 @@ class JobService:
         for hook in self.hooks.cancel:
             hook(workspace, name)
         return self.out(job)
+
+    # ---------------------------------------------------------------- outputs
+    def register_output(
+        self,
+        workspace: str,
+        name: str,
+        output: str,
+        body: wire_assets.RegisterOutput,
+        *,
+        job: Job | None = None,
+    ) -> tuple[wire_assets.DataAsset, bool]:
+        """Register a completed job's output folder as the ``uri_folder`` data ``name:version``.
+
+        ``job`` is the job itself when the runner registers it before its final status.
+
+        Raises:
+            NotFound: no such job, or it declares no such output.
+            Conflict: the job has not completed (and is not completing), or the data version
+                exists with another path.
+        """
+        if job is None:
+            job = self.store.get_job(workspace, name)
+            if job.status != JobStatus.COMPLETED:
+                raise Conflict(
+                    f"job {name!r} is {job.status.value}; only a Completed job's outputs can be "
+                    "registered"
+                )
+        if output not in (job.document.get("outputs") or {}):
+            declared = ", ".join(sorted(job.document.get("outputs") or {})) or "none"
+            raise NotFound(f"job {name!r} has no output {output!r} (outputs: {declared})")
+        if not job.run_id:
+            raise Conflict(f"job {name!r} has no run, so no outputs")
+        run = self.tracking.get_run(workspace, job.run_id)
+        key = join_key(run.artifact_uri, f"outputs/{output}")
+        data = wire_assets.DataAssetCreate(
+            type="uri_folder",
+            description=body.description or f"output {output!r} of job {name!r}",
+            tags={"trainyard.job": name, "trainyard.output": output, **body.tags},
+        )
+        return self.assets.put_data_at(workspace, body.name, body.version, key, data)
 
     # ---------------------------------------------------------------- logs
     def read_log(

@@ -22,6 +22,7 @@ from typing import Any
 
 from trainyard.core.jobs import Job
 from trainyard.jobs.assets import STORE_PREFIX
+from trainyard.jobs.datastores import fetch
 from trainyard.jobs.executors._base import Launch
 from trainyard.store import ArtifactStore
 from trainyard.store.artifacts.paths import join_key
@@ -78,7 +79,17 @@ def _input(artifacts: ArtifactStore, name: str, spec: dict[str, Any], folder: Pa
         _download(path, dest)
         return dest
     if not path.startswith(STORE_PREFIX):
-        raise PrepareError(f"input {name!r}: unsupported path {path!r}")
+        if "://" not in path:
+            raise PrepareError(f"input {name!r}: unsupported path {path!r}")
+        try:
+            return fetch(path, folder)
+        except ImportError as exc:
+            raise PrepareError(
+                f"input {name!r}: the server cannot reach {path} ({exc}); install the fsspec "
+                "implementation of its protocol on the server"
+            ) from exc
+        except FileNotFoundError as exc:
+            raise PrepareError(f"input {name!r}: {path} does not exist ({exc})") from exc
     key = path[len(STORE_PREFIX) :]
     info = artifacts.info(key)
     if info is None:

@@ -1,4 +1,4 @@
-"""Wire models of the assets jobs use: environments, data, code, and computes.
+"""Wire models of the assets jobs use: environments, data, code, computes and datastores.
 
 Versioned assets are created or updated with ``PUT .../{kind}/{name}/versions/{version}``; what
 a version *is* (its requirements, its path, its files) cannot change once registered, only its
@@ -58,8 +58,9 @@ class EnvironmentList(BaseModel):
 class DataAssetCreate(_AssetBase):
     """A data asset: a file (``uri_file``), a folder (``uri_folder``) or a table (CSV/Parquet).
 
-    ``path`` is an http(s) URL the data is fetched from; leave it out to use the files uploaded
-    to this version (``PUT .../data/{name}/versions/{version}/files/{path}``).
+    ``path`` is an http(s) URL the data is fetched from, or ``datastore://<datastore>/<path>``
+    inside a datastore; leave it out to use the files uploaded to this version
+    (``PUT .../data/{name}/versions/{version}/files/{path}``).
     """
 
     type: Literal["uri_file", "uri_folder", "table"] = "uri_folder"
@@ -67,7 +68,8 @@ class DataAssetCreate(_AssetBase):
 
 
 class DataAsset(_AssetPublic):
-    """A data asset version; ``path`` is a URL or ``store:<key>`` in the artifact store."""
+    """A data asset version; ``path`` is a URL, a ``datastore://`` URI or ``store:<key>`` in
+    the artifact store (uploaded files, a job's registered output)."""
 
     type: str
     path: str
@@ -125,6 +127,57 @@ class ComputeList(BaseModel):
     """The computes of a workspace (``local`` is always there)."""
 
     computes: list[Compute]
+
+
+class DatastoreCreate(BaseModel):
+    """A datastore: an fsspec URL (``file:///srv/data``, ``s3://bucket/prefix``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(min_length=1, max_length=2000)
+    description: str = Field(default="", max_length=5000)
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class Datastore(BaseModel):
+    """A datastore; ``default`` (type ``artifact_store``) is the server's artifact store."""
+
+    name: str
+    type: str
+    url: str
+    description: str = ""
+    tags: dict[str, str] = Field(default_factory=dict)
+    builtin: bool = False
+    created_at: int = 0
+    updated_at: int = 0
+
+
+class DatastoreList(BaseModel):
+    """The datastores of a workspace (``default`` is always there)."""
+
+    datastores: list[Datastore]
+
+
+class DataFile(BaseModel):
+    """A file of a data asset version, relative to it."""
+
+    path: str
+    size: int
+
+
+class DataFileList(BaseModel):
+    """The files of a data asset version (a ``uri_file``: its one file)."""
+
+    files: list[DataFile]
+
+
+class RegisterOutput(BaseModel):
+    """Register a job's output folder as a ``uri_folder`` data asset ``name:version``."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    version: str
+    description: str = Field(default="", max_length=5000)
+    tags: dict[str, str] = Field(default_factory=dict)
 
 
 class UploadedFile(BaseModel):

@@ -41,12 +41,18 @@ class JobInput(BaseModel):
 
 
 class JobOutput(BaseModel):
-    """A folder the job writes; kept as ``outputs/<name>/`` among its run's artifacts."""
+    """A folder the job writes; kept as ``outputs/<name>/`` among its run's artifacts.
+
+    With ``name`` and ``version`` the folder is registered as the ``uri_folder`` data asset
+    ``name:version`` when the job completes (the version must not exist yet).
+    """
 
     model_config = ConfigDict(extra="forbid")
     type: Literal["uri_folder"] = "uri_folder"
     mode: Literal["rw_mount", "upload"] = "rw_mount"
     description: str | None = None
+    name: str | None = Field(default=None, max_length=250)
+    version: str | None = Field(default=None, max_length=64)
 
 
 class JobLimits(BaseModel):

@@ -17,11 +17,11 @@ from __future__ import annotations
 import abc
 from typing import Any
 
-from trainyard.core.jobs import AssetKind, AssetVersion, Compute, Job, JobStatus
+from trainyard.core.jobs import AssetKind, AssetVersion, Compute, Datastore, Job, JobStatus
 
 
 class AssetStore(abc.ABC):
-    """Environments, data and code assets (versioned), and computes."""
+    """Environments, data and code assets (versioned), computes and datastores."""
 
     @abc.abstractmethod
     def put_asset(
@@ -58,6 +58,18 @@ class AssetStore(abc.ABC):
     @abc.abstractmethod
     def list_computes(self, workspace: str) -> list[Compute]:
         """Every stored compute, by name."""
+
+    @abc.abstractmethod
+    def put_datastore(self, datastore: Datastore) -> tuple[Datastore, bool]:
+        """Create (True) or replace the URL, description and tags of (False) a datastore."""
+
+    @abc.abstractmethod
+    def get_datastore(self, workspace: str, name: str) -> Datastore:
+        """The stored datastore, or ``NotFound``."""
+
+    @abc.abstractmethod
+    def list_datastores(self, workspace: str) -> list[Datastore]:
+        """Every stored datastore, by name."""
 
 
 class JobStore(abc.ABC):

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from trainyard.core.jobs import AssetKind, Compute, JobStatus
+from trainyard.core.jobs import AssetKind, Compute, Datastore, JobStatus
 from trainyard.errors import AlreadyExists, Conflict, NotFound
 from trainyard.store._base import TrackingStore
 from trainyard.store._jobs_base import AssetStore, JobStore
@@ -73,6 +73,26 @@ def check_computes(s: JobStores) -> None:
     s.assets.put_compute(Compute(WS, "cpu", "local", 1, None, "", 7))
     assert [c.name for c in s.assets.list_computes(WS)] == ["cpu", "ray1"]
     _expect(NotFound, lambda: s.assets.get_compute(WS, "gpu"))
+
+
+def check_datastores(s: JobStores) -> None:
+    """Create, replace (created_at kept) and list datastores per workspace."""
+    made, created = s.assets.put_datastore(Datastore(WS, "lake", "file:///a", "", {}, 5, 5))
+    assert created and made.url == "file:///a" and made.created_at == 5
+    moved, created = s.assets.put_datastore(
+        Datastore(WS, "lake", "file:///b", "d", {"k": "v"}, 9, 9)
+    )
+    assert not created and (moved.url, moved.tags, moved.created_at, moved.updated_at) == (
+        "file:///b",
+        {"k": "v"},
+        5,
+        9,
+    )
+    s.assets.put_datastore(Datastore(WS, "archive", "s3://bucket/x", "", {}, 6, 6))
+    assert [d.name for d in s.assets.list_datastores(WS)] == ["archive", "lake"]
+    s.tracking.ensure_workspace("other")
+    assert s.assets.list_datastores("other") == []
+    _expect(NotFound, lambda: s.assets.get_datastore("other", "lake"))
 
 
 def _job(s: JobStores, name: str, ws: str = WS, now: int = 1) -> None:
@@ -165,6 +185,7 @@ def check_one_winner_among_racing_claims(s: JobStores) -> None:
 ALL_CHECKS: list[Callable[[JobStores], None]] = [
     check_asset_versions,
     check_computes,
+    check_datastores,
     check_jobs_unique_listed_newest_first,
     check_transitions_are_compare_and_set,
     check_fifo_across_workspaces,

@@ -1,9 +1,15 @@
-"""Environments, data and code assets (versioned; files uploaded before registration), computes."""
+"""Environments, data and code assets (versioned; files uploaded before registration), computes,
+datastores."""
 
 from __future__ import annotations
 
+import mimetypes
+from collections.abc import Iterator
+from typing import IO
+
 from anyio import to_thread
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
 
 from trainyard.core.jobs import AssetKind
 from trainyard.schemas import assets as s
@@ -123,6 +129,37 @@ def get_data(workspace: ReadableWorkspace, name: str, version: str, assets: Asse
     return assets.get_data(workspace, name, _version(version))
 
 
+@router.get("/data/{name}/versions/{version}/files", response_model=s.DataFileList, tags=["data"])
+def list_data_files(
+    workspace: ReadableWorkspace, name: str, version: str, assets: Assets
+) -> s.DataFileList:
+    """The files of a data version (uploaded, a job's output, or in a datastore)."""
+    return s.DataFileList(files=assets.data_files(workspace, name, _version(version)))
+
+
+def _chunks(f: IO[bytes]) -> Iterator[bytes]:
+    with f:
+        while chunk := f.read(1 << 20):
+            yield chunk
+
+
+@router.get(
+    "/data/{name}/versions/{version}/files/{path:path}",
+    response_class=StreamingResponse,
+    tags=["data"],
+)
+def download_data_file(
+    workspace: ReadableWorkspace, name: str, version: str, path: str, assets: Assets
+) -> StreamingResponse:
+    """One file of a data version, streamed."""
+    f, size = assets.open_data_file(workspace, name, _version(version), path)
+    headers = {"Content-Disposition": f'attachment; filename="{path.rsplit("/", 1)[-1]}"'}
+    if size is not None:
+        headers["Content-Length"] = str(size)
+    media = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    return StreamingResponse(_chunks(f), media_type=media, headers=headers)
+
+
 @router.put(
     "/code/{name}/versions/{version}/files/{path:path}",
     response_model=s.UploadedFile,
@@ -189,3 +226,30 @@ def put_compute(
 ) -> s.Compute:
     """Create or replace a compute (``ray`` needs its dashboard address)."""
     return assets.put_compute(workspace, name, body)
+
+
+# ---------------------------------------------------------------- datastores
+@router.get("/datastores", response_model=s.DatastoreList, tags=["datastores"])
+def list_datastores(workspace: ReadableWorkspace, assets: Assets) -> s.DatastoreList:
+    """The datastores (``default``, the artifact store, is always there)."""
+    return s.DatastoreList(datastores=assets.list_datastores(workspace))
+
+
+@router.get("/datastores/{name}", response_model=s.Datastore, tags=["datastores"])
+def get_datastore(workspace: ReadableWorkspace, name: str, assets: Assets) -> s.Datastore:
+    """One datastore."""
+    return assets.get_datastore(workspace, name)
+
+
+@router.put("/datastores/{name}", response_model=s.Datastore, status_code=201, tags=["datastores"])
+def put_datastore(
+    workspace: WritableWorkspace,
+    name: str,
+    body: s.DatastoreCreate,
+    assets: Assets,
+    response: Response,
+) -> s.Datastore:
+    """Register a datastore (201) or replace its URL, description and tags (200)."""
+    found, created = assets.put_datastore(workspace, name, body)
+    response.status_code = 201 if created else 200
+    return found

@@ -1,5 +1,5 @@
 """Jobs (command and sweep): submit (PUT with a name, POST for a generated one), read, list,
-cancel, logs. A sweep is shown with its trials and best trial."""
+cancel, logs, register an output as data. A sweep is shown with its trials and best trial."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from trainyard.core.jobs import JobStatus
 from trainyard.jobs.service import MAX_LOG_CHUNK
+from trainyard.schemas import assets as s_assets
 from trainyard.schemas.jobs import AnyJob, JobDocument, JobList
 from trainyard.server.deps import Jobs, ReadableWorkspace, WritableWorkspace
 
@@ -79,3 +80,24 @@ def read_logs(
             "Trainyard-Job-Status": chunk.status.value,
         },
     )
+
+
+@router.post(
+    "/{name}/outputs/{output}/register",
+    response_model=s_assets.DataAsset,
+    status_code=201,
+    tags=["data"],
+)
+def register_output(
+    workspace: WritableWorkspace,
+    name: str,
+    output: str,
+    body: s_assets.RegisterOutput,
+    jobs: Jobs,
+    response: Response,
+) -> s_assets.DataAsset:
+    """Register a Completed job's output folder as a ``uri_folder`` data version (201; the
+    same again: 200)."""
+    data, created = jobs.register_output(workspace, name, output, body)
+    response.status_code = 201 if created else 200
+    return data

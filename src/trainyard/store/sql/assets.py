@@ -1,4 +1,4 @@
-"""The SQL store of versioned assets (environments, data, code) and computes."""
+"""The SQL store of versioned assets (environments, data, code), computes and datastores."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from trainyard.core.jobs import AssetKind, AssetVersion, Compute
+from trainyard.core.jobs import AssetKind, AssetVersion, Compute, Datastore
 from trainyard.errors import Conflict, NotFound
 from trainyard.store._jobs_base import AssetStore
 from trainyard.store.sql import jobs_tables as jt
@@ -43,6 +43,18 @@ def _asset(kind: AssetKind, row: Any) -> AssetVersion:
 def _compute(row: Any) -> Compute:
     return Compute(
         row.workspace, row.name, row.type, row.slots, row.address, row.description, row.created_at
+    )
+
+
+def _datastore(row: Any) -> Datastore:
+    return Datastore(
+        row.workspace,
+        row.name,
+        row.url,
+        row.description,
+        json.loads(row.tags),
+        row.created_at,
+        row.updated_at,
     )
 
 
@@ -171,6 +183,58 @@ class SqlAssetStore(AssetStore):
         with self.db.read() as conn:
             rows = conn.execute(select(c).where(c.c.workspace == workspace).order_by(c.c.name))
             return [_compute(r) for r in rows]
+
+    # ---------------------------------------------------------------- datastores
+    def put_datastore(self, datastore: Datastore) -> tuple[Datastore, bool]:
+        """Create, or replace URL, description and tags (``created_at`` stays)."""
+        d = jt.datastores
+        key = (d.c.workspace == datastore.workspace, d.c.name == datastore.name)
+        values = {
+            "url": datastore.url,
+            "description": datastore.description,
+            "tags": dumps(datastore.tags),
+            "updated_at": datastore.updated_at,
+        }
+        for _ in range(2):
+            try:
+                with self.db.write() as conn:
+                    created = conn.execute(select(d.c.name).where(*key)).first() is None
+                    if created:
+                        conn.execute(
+                            insert(d).values(
+                                workspace=datastore.workspace,
+                                name=datastore.name,
+                                created_at=datastore.created_at,
+                                **values,
+                            )
+                        )
+                    else:
+                        conn.execute(update(d).where(*key).values(**values))
+                return self.get_datastore(datastore.workspace, datastore.name), created
+            except IntegrityError:  # created by someone else meanwhile: replace theirs
+                continue
+        raise Conflict(f"datastore {datastore.name!r} is being written concurrently; retry")
+
+    def get_datastore(self, workspace: str, name: str) -> Datastore:
+        """The stored datastore or NotFound."""
+        d = jt.datastores
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(d).where(d.c.workspace == workspace, d.c.name == name)
+            ).first()
+        if row is None:
+            raise NotFound(
+                f"datastore {name!r} does not exist in workspace {workspace!r}; register it "
+                f"with PUT /api/v1/workspaces/{workspace}/datastores/{name}"
+            )
+        return _datastore(row)
+
+    def list_datastores(self, workspace: str) -> list[Datastore]:
+        """Stored datastores by name."""
+        d = jt.datastores
+        with self.db.read() as conn:
+            rows = conn.execute(select(d).where(d.c.workspace == workspace).order_by(d.c.name))
+            return [_datastore(r) for r in rows]
 
 
 class _Row:

@@ -55,6 +55,19 @@ computes = Table(
     Column("created_at", BigInteger, nullable=False),
 )
 
+# Registered datastores (migration 0007); ``default`` (the artifact store) is built in.
+datastores = Table(
+    "datastores",
+    metadata,
+    Column("workspace", String(63), ForeignKey("workspaces.name"), primary_key=True),
+    Column("name", String(250), primary_key=True),
+    Column("url", String(2000), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("tags", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
 jobs = Table(
     "jobs",
     metadata,
