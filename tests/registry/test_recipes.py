@@ -47,7 +47,7 @@ def test_retail_recipe_trains_registers_and_scores(
         timeout=60,
     )
     assert made.returncode == 0, made.stderr
-    res = trainyard(registry_server, "recipe", "run", str(recipe), "--train", "--score")
+    res = trainyard(registry_server, "recipe", "run", str(recipe), "--train", "--score", "--local")
     assert res.returncode == 0, res.stderr
     assert "registered retail-sales:" in res.stdout and "parity passed" in res.stdout
     api = httpx.Client(base_url=registry_server.api)
@@ -70,7 +70,16 @@ def test_retail_recipe_trains_registers_and_scores(
     out = tmp_path / "again.parquet"
     ref = f"retail-sales:{version['version']}"
     res = trainyard(
-        registry_server, "recipe", "run", str(recipe), "--score", "--model", ref, "-o", str(out)
+        registry_server,
+        "recipe",
+        "run",
+        str(recipe),
+        "--score",
+        "--model",
+        ref,
+        "-o",
+        str(out),
+        "--local",
     )
     assert res.returncode == 0, res.stderr
     assert np.allclose(pd.read_parquet(out)["prediction"], scores["prediction"])
@@ -86,7 +95,7 @@ def test_a_recipe_that_cannot_convert_records_a_failed_version(
         json.dumps({"name": "odd-recipe", "target": "y", "data": {"train": "d.csv"}})
     )
     pd.DataFrame({"x": [1.0, 2.0], "y": [0, 1]}).to_csv(recipe / "d.csv", index=False)
-    res = trainyard(registry_server, "recipe", "run", str(recipe), "--train")
+    res = trainyard(registry_server, "recipe", "run", str(recipe), "--train", "--local")
     assert res.returncode == 2 and "no converter for builtins.object" in res.stderr
     versions = httpx.get(f"{registry_server.api}/models/odd-recipe/versions").json()["versions"]
     assert [(v["status"], v["status_reason"][:12]) for v in versions] == [

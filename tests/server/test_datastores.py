@@ -49,9 +49,7 @@ def lake(tmp_path: Path) -> Path:
     return root
 
 
-def test_datastores_register_list_show_and_refuse_bad_input(
-    api: httpx.Client, lake: Path
-) -> None:
+def test_datastores_register_list_show_and_refuse_bad_input(api: httpx.Client, lake: Path) -> None:
     name = unique("lake")
     made = api.put(f"/datastores/{name}", json={"url": f"file://{lake}"})
     assert made.status_code == 201, made.text
@@ -109,8 +107,8 @@ def test_data_in_a_datastore_feeds_a_job_and_reads_back_as_pandas(
         resp = api.put(f"/data/{unique('d')}/versions/1", json={"type": "uri_file", "path": path})
         assert_error(resp, status, code, contains=says)
     job = ws.jobs.create(
-        "python -c \"import sys,os; print(open(sys.argv[1]).read().strip()); "
-        "print(sorted(os.listdir(sys.argv[2])))\" ${{inputs.notes}} ${{inputs.sales}}",
+        'python -c "import sys,os; print(open(sys.argv[1]).read().strip()); '
+        'print(sorted(os.listdir(sys.argv[2])))" ${{inputs.notes}} ${{inputs.sales}}',
         inputs={
             "notes": {"type": "uri_file", "path": f"{notes}:1"},
             "sales": {"type": "table", "path": f"{sales}:1"},
