@@ -43,9 +43,10 @@ def _register_jobs() -> None:
 
 
 def _register_models() -> None:
-    from trainyard.cli import models, recipes
+    from trainyard.cli import models, recipes, scoring
 
     app.add_typer(models.app, name="model")
+    models.app.command("score")(scoring.score)
     app.add_typer(recipes.app, name="recipe")
 
 
