@@ -18,6 +18,11 @@ Sub-commands (all take ``--uri``):
   a tag) and one ``log_batch`` (param ``alpha``, metric ``rmse``), from T threads.
 - ``search --experiment-id E --filter F --order-by O --max-results M --repeat R``:
   ``MlflowClient.search_runs`` R times (after 2 warm-up calls), each timed.
+- ``search-both --target NAME URI EXPERIMENT_ID`` (repeatable) ``--filter F --order-by O
+  --max-results M --repeat R --rounds K``: the same search through ``mlflow.search_runs`` (a
+  pandas DataFrame) and ``MlflowClient.search_runs``, against each target (e.g. Trainyard's and
+  MLflow's servers) in K alternating rounds, R timed calls per target and API in all (after 2
+  warm-up calls per target and API), so that every server sees the machine in the same state.
 """
 
 from __future__ import annotations
@@ -175,6 +180,50 @@ def cmd_search(args: argparse.Namespace) -> dict[str, Any]:
     return {"durations_ms": durations, "returned": len(found), "rmse": rmse}
 
 
+def cmd_search_both(args: argparse.Namespace) -> dict[str, Any]:
+    """One search, two client APIs, several servers, timed in alternating rounds."""
+    targets = [(name, uri, exp) for name, uri, exp in args.target]
+    clients = {name: MlflowClient(tracking_uri=uri) for name, uri, _ in targets}
+
+    def fluent(name: str, uri: str, exp: str) -> list[float]:
+        mlflow.set_tracking_uri(uri)
+        df = mlflow.search_runs(
+            experiment_ids=[exp],
+            filter_string=args.filter,
+            order_by=[args.order_by],
+            max_results=args.max_results,
+        )
+        return [float(v) for v in df["metrics.rmse"]] if len(df) else []
+
+    def client(name: str, uri: str, exp: str) -> list[float]:
+        found = clients[name].search_runs(
+            [exp], filter_string=args.filter, order_by=[args.order_by], max_results=args.max_results
+        )
+        return [float(r.data.metrics["rmse"]) for r in found]
+
+    apis = {"mlflow.search_runs": fluent, "MlflowClient.search_runs": client}
+    out: dict[str, Any] = {
+        name: {api: {"durations_ms": [], "rmse": []} for api in apis} for name, _, _ in targets
+    }
+    for name, uri, exp in targets:  # warm-up: connections, pandas import, server caches
+        for fn in apis.values():
+            for _ in range(2):
+                fn(name, uri, exp)
+    rounds = max(1, min(args.rounds, args.repeat))
+    per_round = [args.repeat // rounds + (i < args.repeat % rounds) for i in range(rounds)]
+    for n in per_round:
+        for api, fn in apis.items():
+            for name, uri, exp in targets:
+                slot = out[name][api]
+                for _ in range(n):
+                    t0 = time.perf_counter()
+                    rmse = fn(name, uri, exp)
+                    slot["durations_ms"].append((time.perf_counter() - t0) * 1000.0)
+                slot["rmse"] = rmse
+                slot["returned"] = len(rmse)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -212,6 +261,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-results", type=int, default=100)
     p.add_argument("--repeat", type=int, default=50)
     p.set_defaults(fn=cmd_search)
+
+    p = sub.add_parser("search-both")
+    p.add_argument("--target", nargs=3, action="append", required=True)
+    p.add_argument("--filter", required=True)
+    p.add_argument("--order-by", required=True)
+    p.add_argument("--max-results", type=int, default=100)
+    p.add_argument("--repeat", type=int, default=50)
+    p.add_argument("--rounds", type=int, default=5)
+    p.set_defaults(fn=cmd_search_both)
 
     args = parser.parse_args(argv)
     emit(args.fn(args))

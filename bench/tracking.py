@@ -4,7 +4,7 @@
     python bench/tracking.py --quick    # smoke run (< 2 minutes once MLflow's venv exists)
     python bench/tracking.py --only ingest --json out.json
 
-Three figures, each against its MLflow anchor and stated as a ratio where > 1 means Trainyard is
+Four benchmarks, each against its MLflow anchor and stated as a ratio where > 1 means Trainyard is
 better (throughputs: Trainyard / MLflow; latencies: MLflow / Trainyard):
 
 1. ``log``: the cost of one ``run.log()`` call in the training loop (p50, p99 in µs; the SDK only
@@ -18,6 +18,10 @@ better (throughputs: Trainyard / MLflow; latencies: MLflow / Trainyard):
 3. ``search``: p50/p95 latency of a filtered, ordered search (100 results) over N runs with a
    param, a metric and tags, against ``MlflowClient.search_runs`` with the same filter and order
    on the same data.
+4. ``compat`` (issue 8): the same MLflow client code (``_mlflow_side.py``) pointed at Trainyard's
+   MLflow routes and at MLflow's server: ``mlflow.log_metric`` (sync) calls/s,
+   ``MlflowClient.log_batch`` (1,000 metrics per call) values/s, and the search of 3 through
+   ``mlflow.search_runs`` and ``MlflowClient.search_runs`` (p50 ms, alternating rounds).
 
 Each server is started fresh in a temporary folder on a free loopback port and stopped at the
 end (also on error): Trainyard as ``python -m trainyard up`` with ``TRAINYARD_HOME`` pointing
@@ -67,7 +71,7 @@ DEFAULT_MLFLOW_VENV = BENCH_DIR / ".venv-mlflow"
 MLFLOW_REQUIREMENT = "mlflow>=3,<4"
 HOST = "127.0.0.1"
 API = "/api/v1/workspaces/default"
-BENCHMARKS = ("log", "ingest", "search")
+BENCHMARKS = ("log", "ingest", "search", "compat")
 
 # Wide enough for the results table when the output is a file or a pipe.
 console = Console(width=None if sys.stdout.isatty() else 150)
@@ -192,7 +196,7 @@ def note(text: str) -> None:
 def fmt(value: float | None, unit: str) -> str:
     if value is None:
         return "—"
-    if unit == "values/s":
+    if unit.endswith("/s"):
         return f"{value:,.0f}"
     if value >= 100:
         return f"{value:,.0f}"
@@ -766,6 +770,7 @@ def bench_search(ctx: Context) -> list[Row]:
         "order_by": SEARCH_ORDER_BY,
         "max_results": SEARCH_MAX_RESULTS,
         "trainyard_populate": pop,
+        "trainyard_experiment_id": exp.experiment_id,
     }
     ctx.info["search"] = info
     ml_exp: str | None = None
@@ -863,6 +868,206 @@ def bench_search(ctx: Context) -> list[Row]:
             "ms",
             ty["http_server_cpu_ms"],
             info.get("mlflow", {}).get("server_cpu_ms"),
+            False,
+        ),
+    ]
+
+
+# --- issue 8: the MLflow client against both servers ---------------------------------------
+
+
+def _mlflow_log_sync(ctx: Context, uri: str) -> dict[str, Any]:
+    s = ctx.sizes
+    res = mlflow_side(
+        ctx.venv,
+        "log-latency",
+        "--uri",
+        uri,
+        "--calls",
+        str(s.mlflow_log_calls),
+        "--pace-us",
+        str(s.log_pace_us),
+    )
+    us = [d / 1000.0 for d in res.pop("durations_ns")]
+    res["p50_us"] = percentile(us, 50)
+    res["p99_us"] = percentile(us, 99)
+    res["calls_per_s"] = len(us) / (sum(us) / 1e6)  # the calls alone, without the pacing
+    return res
+
+
+def _mlflow_log_batch(ctx: Context, uri: str, server: Server | None, db: Path) -> dict[str, Any]:
+    s = ctx.sizes
+    cpu0 = server.cpu_s() if server else 0.0
+    res = mlflow_side(
+        ctx.venv,
+        "ingest",
+        "--uri",
+        uri,
+        "--values",
+        str(s.mlflow_values),
+        "--max-seconds",
+        str(s.mlflow_max_seconds),
+    )
+    cpu = server.cpu_s() - cpu0 if server else 0.0
+    res["server_cpu_us_per_value"] = cpu / max(1, res["values"]) * 1e6
+    column = "run_id" if db == ctx.ty_db else "run_uuid"
+    res["stored"] = count_rows(
+        db, f"SELECT COUNT(*) FROM metrics WHERE {column} = ? AND key = 'loss'", res["run_id"]
+    )
+    return res
+
+
+def bench_compat(ctx: Context) -> list[Row]:
+    """Issue 8: the same MLflow client code against Trainyard's MLflow API and MLflow's server.
+
+    Runs in MLflow's venv (``_mlflow_side.py``), once pointed at Trainyard's URL (its
+    ``/api/2.0/mlflow`` routes) and once at MLflow's own server.
+    """
+    s = ctx.sizes
+    if not (ctx.ml_uri and ctx.ml_db):
+        note("compat: skipped (needs MLflow's venv and server; drop --no-mlflow)")
+        return []
+    ty_uri, ml_uri = ctx.ty_base, ctx.ml_uri
+    info: dict[str, Any] = {}
+    ctx.info["compat"] = info
+
+    note(f"compat: {s.mlflow_log_calls:,} mlflow.log_metric (sync) calls, Trainyard then MLflow")
+    info["log_metric_trainyard"] = _mlflow_log_sync(ctx, ty_uri)
+    info["log_metric_mlflow"] = _mlflow_log_sync(ctx, ml_uri)
+
+    note(f"compat: MlflowClient.log_batch, up to {s.mlflow_values:,} values, Trainyard then MLflow")
+    info["log_batch_trainyard"] = _mlflow_log_batch(ctx, ty_uri, ctx.ty_server, ctx.ty_db)
+    info["log_batch_mlflow"] = _mlflow_log_batch(ctx, ml_uri, ctx.ml_server, ctx.ml_db)
+
+    search = ctx.info.get("search", {})
+    ty_exp = search.get("trainyard_experiment_id")
+    ml_exp = search.get("mlflow_populate", {}).get("experiment_id")
+    if ty_exp and ml_exp:
+        note("compat: search over the runs of the search benchmark (same experiment ids)")
+        info["runs_from"] = "search benchmark"
+    else:
+        note(f"compat: populating both servers with {s.runs:,} runs through MlflowClient")
+        pops = {}
+        for name, uri in (("trainyard", ty_uri), ("mlflow", ml_uri)):
+            pops[name] = mlflow_side(
+                ctx.venv,
+                "populate",
+                "--uri",
+                uri,
+                "--runs",
+                str(s.runs),
+                "--threads",
+                str(s.threads),
+            )
+            note(f"compat: {name} populated in {pops[name]['seconds']:.1f} s")
+        info["populate"] = pops
+        info["runs_from"] = "MlflowClient (populate)"
+        ty_exp = pops["trainyard"]["experiment_id"]
+        ml_exp = pops["mlflow"]["experiment_id"]
+    rounds = max(1, min(s.search_rounds, s.search_repeat))
+    note(
+        f"compat: mlflow.search_runs and MlflowClient.search_runs, {s.search_repeat} each per "
+        f"server, in {rounds} alternating rounds"
+    )
+    cpu0 = (ctx.ty_server.cpu_s(), ctx.ml_server.cpu_s() if ctx.ml_server else 0.0)
+    res = mlflow_side(
+        ctx.venv,
+        "search-both",
+        "--target",
+        "trainyard",
+        ty_uri,
+        str(ty_exp),
+        "--target",
+        "mlflow",
+        ml_uri,
+        str(ml_exp),
+        "--filter",
+        SEARCH_FILTER,
+        "--order-by",
+        SEARCH_ORDER_BY,
+        "--max-results",
+        str(SEARCH_MAX_RESULTS),
+        "--repeat",
+        str(s.search_repeat),
+        "--rounds",
+        str(rounds),
+    )
+    calls = 2 * (s.search_repeat + 2)  # both APIs, warm-up included
+    info["search_server_cpu_ms"] = {
+        "trainyard": (ctx.ty_server.cpu_s() - cpu0[0]) * 1000.0 / calls,
+        "mlflow": ((ctx.ml_server.cpu_s() if ctx.ml_server else 0.0) - cpu0[1]) * 1000.0 / calls,
+    }
+    search_info: dict[str, Any] = {}
+    for name, apis in res.items():
+        for api, one in apis.items():
+            ms = one.pop("durations_ms")
+            one["p50_ms"] = percentile(ms, 50)
+            one["p95_ms"] = percentile(ms, 95)
+            search_info.setdefault(api, {})[name] = one
+    for both in search_info.values():
+        a, b = both["trainyard"]["rmse"], both["mlflow"]["rmse"]
+        both["same_results"] = len(a) == len(b) > 0 and all(
+            abs(x - y) < 1e-9 for x, y in zip(a, b, strict=True)
+        )
+    info["search"] = search_info
+
+    lt, lm = info["log_metric_trainyard"], info["log_metric_mlflow"]
+    bt, bm = info["log_batch_trainyard"], info["log_batch_mlflow"]
+    fl, cl = search_info["mlflow.search_runs"], search_info["MlflowClient.search_runs"]
+    n = f"{s.runs:,} runs"
+    return [
+        Row("compat", "mlflow.log_metric (sync) p50", "µs", lt["p50_us"], lm["p50_us"], False),
+        Row("compat", "mlflow.log_metric (sync) p99", "µs", lt["p99_us"], lm["p99_us"], False),
+        Row(
+            "compat",
+            "mlflow.log_metric (sync) calls/s",
+            "calls/s",
+            lt["calls_per_s"],
+            lm["calls_per_s"],
+            True,
+            ratio_target=3.0,
+        ),
+        Row(
+            "compat",
+            "MlflowClient.log_batch, 1,000 metrics/call",
+            "values/s",
+            bt["values_per_s"],
+            bm["values_per_s"],
+            True,
+            ratio_target=3.0,
+        ),
+        Row(
+            "compat",
+            "server CPU per value (log_batch)",
+            "µs",
+            bt["server_cpu_us_per_value"],
+            bm["server_cpu_us_per_value"],
+            False,
+        ),
+        Row(
+            "compat",
+            f"p50, mlflow.search_runs ({n})",
+            "ms",
+            fl["trainyard"]["p50_ms"],
+            fl["mlflow"]["p50_ms"],
+            False,
+            ratio_target=5.0,
+        ),
+        Row(
+            "compat",
+            f"p50, MlflowClient.search_runs ({n})",
+            "ms",
+            cl["trainyard"]["p50_ms"],
+            cl["mlflow"]["p50_ms"],
+            False,
+            ratio_target=5.0,
+        ),
+        Row(
+            "compat",
+            "server CPU per search (both APIs)",
+            "ms",
+            info["search_server_cpu_ms"]["trainyard"],
+            info["search_server_cpu_ms"]["mlflow"],
             False,
         ),
     ]
@@ -1008,6 +1213,32 @@ def print_details(info: dict[str, Any]) -> None:
                 else ""
             )
         )
+    co = info.get("compat")
+    if co:
+        bt, bm = co["log_batch_trainyard"], co["log_batch_mlflow"]
+        lines.append(
+            f"MLflow client, log_batch: Trainyard stored {bt['stored']:,} of {bt['values']:,} "
+            f"values in {bt['requests']:,} calls, {bt['seconds']:.2f} s"
+            f"{' (time cap hit)' if bt['capped'] else ''} "
+            + ("✓" if bt["stored"] == bt["values"] else "✗")
+            + f"; MLflow {bm['stored']:,} of {bm['values']:,} in {bm['seconds']:.2f} s"
+            f"{' (time cap hit)' if bm['capped'] else ''} "
+            + ("✓" if bm["stored"] == bm["values"] else "✗")
+        )
+        if "populate" in co:
+            pt, pm = co["populate"]["trainyard"], co["populate"]["mlflow"]
+            lines.append(
+                f"MLflow client, populate (not a figure): Trainyard {pt['runs']:,} runs in "
+                f"{pt['seconds']:.1f} s, MLflow {pm['runs']:,} in {pm['seconds']:.1f} s"
+            )
+        for api, both in co["search"].items():
+            t, m = both["trainyard"], both["mlflow"]
+            lines.append(
+                f"MLflow client, {api}: p95 {t['p95_ms']:.1f} ms on Trainyard, "
+                f"{m['p95_ms']:.0f} ms on MLflow; {t['returned']} runs returned, same runs in "
+                f"the same order: {'✓' if both['same_results'] else '✗'} "
+                f"(runs from the {co['runs_from']})"
+            )
     for line in lines:
         console.print(f"  {line}")
 
@@ -1017,7 +1248,10 @@ def print_details(info: dict[str, Any]) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        description="Trainyard vs MLflow tracking benchmark (run.log cost, ingest, run search)."
+        description=(
+            "Trainyard vs MLflow tracking benchmark (run.log cost, ingest, run search, and the "
+            "MLflow client against both servers)."
+        )
     )
     p.add_argument("--quick", action="store_true", help="a short smoke run (all sizes shrunk)")
     p.add_argument("--only", action="append", choices=BENCHMARKS, help="run only this (repeatable)")
@@ -1063,7 +1297,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     sizes = sizes_from(args)
-    selected = args.only or list(BENCHMARKS)
+    selected = [b for b in BENCHMARKS if b in (args.only or BENCHMARKS)]  # compat after search
     import trainyard  # the project's SDK (installed in this venv)
 
     meta: dict[str, Any] = {
@@ -1128,9 +1362,12 @@ def main(argv: list[str] | None = None) -> int:
             if use_mlflow:
                 info["mlflow_async"] = bool(ver.get("async"))
             for name in selected:
-                rows += {"log": bench_log, "ingest": bench_ingest, "search": bench_search}[name](
-                    ctx
-                )
+                rows += {
+                    "log": bench_log,
+                    "ingest": bench_ingest,
+                    "search": bench_search,
+                    "compat": bench_compat,
+                }[name](ctx)
             meta["server_startup_s"] = {s.name: s.startup_s for s in servers}
     finally:
         for server in servers:
