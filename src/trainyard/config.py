@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     auth: Literal["auto", "required", "off"] = "auto"
     public_url: str | None = None
     """How jobs reach the server (``TRAINYARD_URI`` of each job); default: its own address."""
+    scoring_inline_us: int = Field(default=500, ge=0)
+    """A scoring request whose model run is estimated under this many microseconds runs on the
+    event loop; longer ones run on a replica's thread (0: always a thread)."""
 
     @model_validator(mode="after")
     def _refuse_insecure(self) -> Settings:

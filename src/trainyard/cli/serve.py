@@ -34,6 +34,7 @@ def serve(
     import uvicorn
 
     from trainyard.server.app import upgrade_database
+    from trainyard.server.scoring_http import http_protocol
 
     settings = _settings(host, port, home)
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
@@ -58,6 +59,8 @@ def serve(
             workers=workers,
             log_level=log_level.lower(),
             access_log=False,
+            http=http_protocol(),
+            server_header=False,
         )
     finally:
         if metrics_dir is not None:

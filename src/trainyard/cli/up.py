@@ -42,6 +42,7 @@ def up(
     import uvicorn
 
     from trainyard.server.app import create_app
+    from trainyard.server.scoring_http import http_protocol
 
     settings = _settings(host, port, home)
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
@@ -55,7 +56,13 @@ def up(
     else:
         console.print("  auth:      off (loopback only)")
     uvicorn.run(
-        app, host=settings.host, port=settings.port, log_level=log_level.lower(), access_log=False
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level.lower(),
+        access_log=False,
+        http=http_protocol(),
+        server_header=False,
     )
 
 

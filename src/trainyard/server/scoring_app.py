@@ -42,7 +42,8 @@ def create_scoring_app(settings: Settings | None = None) -> Starlette:
     registry = RegistryService(
         SqlRegistryStore(store.db), TrackingService(store, artifacts), artifacts
     )
-    host = ScoringHost(SqlServingStore(store.db), registry, artifacts)
+    budget = settings.scoring_inline_us / 1e6
+    host = ScoringHost(SqlServingStore(store.db), registry, artifacts, inline_budget_s=budget)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -65,4 +66,5 @@ def create_scoring_app(settings: Settings | None = None) -> Starlette:
         exception_handlers={HTTPException: not_found},
     )
     app.state.scoring_host = host
+    app.state.scoring = scoring  # found there by ScoringHttpProtocol
     return app

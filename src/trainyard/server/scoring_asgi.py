@@ -15,7 +15,7 @@ Per request this reads the headers once (authorization, ``X-Trainyard-Workspace`
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 from trainyard.errors import TrainyardError
@@ -46,6 +46,48 @@ async def _send(send: Send, status: int, body: bytes, extra: list[tuple[bytes, b
     await send({"type": "http.response.body", "body": body})
 
 
+def scoring_route(path: str) -> tuple[str, ScoringProtocol] | None:
+    """The endpoint name and protocol of a scoring path, or None for any other path."""
+    protocol: ScoringProtocol | None = None
+    if path.startswith("/endpoints/") and path.endswith("/score"):
+        name, protocol = path[11:-6], NATIVE
+    elif path.startswith("/v2/models/") and path.endswith("/infer"):
+        name, protocol = path[11:-6], OIP
+    if protocol is None or not name or "/" in name:
+        return None
+    return name, protocol
+
+
+def request_headers(
+    headers: Iterable[tuple[bytes, bytes]],
+) -> tuple[str | None, str | None, str | None, int | None]:
+    """The headers scoring reads: authorization, workspace, deployment, content-length."""
+    authorization = workspace = deployment = length = None
+    for key, value in headers:
+        if key == b"authorization":
+            authorization = value.decode("latin-1")
+        elif key == b"content-length":
+            length = int(value) if value.isdigit() else None
+        elif key == b"x-trainyard-workspace":
+            workspace = value.decode("latin-1")
+        elif key == b"x-trainyard-deployment":
+            deployment = value.decode("latin-1")
+    return authorization, workspace, deployment, length
+
+
+def error_answer(
+    protocol: ScoringProtocol, exc: Exception, path: str
+) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+    """Status, body and extra headers answering ``exc`` (anything but a
+    :class:`TrainyardError` is logged and answered 500)."""
+    if isinstance(exc, TrainyardError):
+        status = getattr(exc, "http_status", None) or STATUS_BY_CODE.get(exc.code, 500)
+        extra = [(b"www-authenticate", b"Bearer")] if status == 401 else []
+        return status, protocol.error_body(exc.code, exc.message, exc.details), extra
+    log.error("scoring failed on %s", path, exc_info=exc)
+    return 500, protocol.error_body("INTERNAL", "internal error; see the server log"), []
+
+
 async def handle(
     scoring: Scoring,
     protocol: ScoringProtocol,
@@ -55,16 +97,7 @@ async def handle(
     send: Send,
 ) -> None:
     """Answer one scoring request (see the module docstring)."""
-    authorization = workspace = deployment = length = None
-    for key, value in scope["headers"]:
-        if key == b"authorization":
-            authorization = value.decode("latin-1")
-        elif key == b"content-length":
-            length = int(value) if value.isdigit() else None
-        elif key == b"x-trainyard-workspace":
-            workspace = value.decode("latin-1")
-        elif key == b"x-trainyard-deployment":
-            deployment = value.decode("latin-1")
+    authorization, workspace, deployment, length = request_headers(scope["headers"])
 
     async def read(limit: int) -> bytes:
         chunks = []
@@ -88,15 +121,8 @@ async def handle(
         )
     except ClientGone:
         return
-    except TrainyardError as exc:
-        status = getattr(exc, "http_status", None) or STATUS_BY_CODE.get(exc.code, 500)
-        extra = [(b"www-authenticate", b"Bearer")] if status == 401 else []
-        await _send(send, status, protocol.error_body(exc.code, exc.message, exc.details), extra)
-        return
-    except Exception:
-        log.exception("scoring failed on %s", scope.get("path"))
-        body = protocol.error_body("INTERNAL", "internal error; see the server log")
-        await _send(send, 500, body, [])
+    except Exception as exc:
+        await _send(send, *error_answer(protocol, exc, scope.get("path", "")))
         return
     await _send(send, 200, payload, target.headers)
 
@@ -124,13 +150,8 @@ class ScoringFastPath:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Score, or pass the request on."""
         if scope["type"] == "http" and scope["method"] == "POST":
-            path: str = scope["path"]
-            protocol: ScoringProtocol | None = None
-            if path.startswith("/endpoints/") and path.endswith("/score"):
-                name, protocol = path[11:-6], NATIVE
-            elif path.startswith("/v2/models/") and path.endswith("/infer"):
-                name, protocol = path[11:-6], OIP
-            if protocol is not None and name and "/" not in name:
-                await handle(self.scoring, protocol, name, scope, receive, send)
+            found = scoring_route(scope["path"])
+            if found is not None:
+                await handle(self.scoring, found[1], found[0], scope, receive, send)
                 return
         await self.app(scope, receive, send)

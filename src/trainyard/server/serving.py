@@ -27,11 +27,12 @@ def install_serving(
     The caller starts the host when the app starts and stops it when it stops.
     """
     store = SqlServingStore(db)
-    host = ScoringHost(store, registry, artifacts)
+    budget = app.state.settings.scoring_inline_us / 1e6
+    host = ScoringHost(store, registry, artifacts, inline_budget_s=budget)
     app.state.serving = ServingService(store, registry, host)
     app.state.scoring_host = host
     app.include_router(endpoints.router)
-    scoring = Scoring(host)
+    scoring = app.state.scoring = Scoring(host)  # found there by ScoringHttpProtocol
     app.router.routes[0:0] = scoring_routes(scoring)
     app.add_middleware(ScoringFastPath, scoring=scoring)  # scoring skips the app's stack
     return host

@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from time import perf_counter
 from typing import Any
 
@@ -70,6 +70,45 @@ class Scoring:
                 return route, target
         raise Unavailable(f"endpoint {name!r} is being updated; retry")
 
+    def score_body(
+        self,
+        protocol: ScoringProtocol,
+        workspace: str,
+        name: str,
+        authorization: str | None,
+        wanted: str | None,
+        body: bytes,
+    ) -> tuple[bytes, Target] | Coroutine[Any, Any, tuple[bytes, Target]]:
+        """Score a body already read (at most ``INLINE_BODY_BYTES``): the answer and the target
+        when the model is cheap for these rows (answered right here, without an await), else
+        a coroutine that runs it on a replica's thread and returns them.
+
+        Raises:
+            TrainyardError: as :meth:`score`.
+        """
+        start = perf_counter()
+        target: Target | None = None
+        later = False
+        try:
+            route, target = self.lease(workspace, name, authorization, wanted)
+            try:
+                limits = target.limits
+                if len(body) > limits.max_body_bytes:
+                    raise too_large("bytes", len(body), limits.max_body_bytes, target.name)
+                batch = self._decode(protocol, body, target)
+                if batch.rows > target.runtime.model.inline_rows:
+                    later = True
+                    return self._later(protocol, route, target, batch, start)
+                payload = self._inline(protocol, route, target, batch)
+            finally:
+                if not later:
+                    target.runtime.release()
+            target.series.done(perf_counter() - start, batch.rows)
+            return payload, target
+        except TrainyardError as exc:
+            self._failed(workspace, name, target, start, exc)
+            raise
+
     async def score(
         self,
         protocol: ScoringProtocol,
@@ -97,10 +136,34 @@ class Scoring:
             target.series.done(perf_counter() - start, batch.rows)
             return payload, target
         except TrainyardError as exc:
-            series = target.series if target is not None else None
-            if series is None:
-                series = self.host.metrics.series(workspace, name, "")
-            series.failed(perf_counter() - start, exc.code)
+            self._failed(workspace, name, target, start, exc)
+            raise
+
+    def _failed(
+        self, workspace: str, name: str, target: Target | None, start: float, exc: TrainyardError
+    ) -> None:
+        series = target.series if target is not None else None
+        if series is None:
+            series = self.host.metrics.series(workspace, name, "")
+        series.failed(perf_counter() - start, exc.code)
+
+    async def _later(
+        self, protocol: ScoringProtocol, route: Route, target: Target, batch: Batch, start: float
+    ) -> tuple[bytes, Target]:
+        """The rest of :meth:`score_body` on a replica's thread; it owns the lease."""
+        try:
+            try:
+                outputs, payload = await target.runtime.run_async(
+                    lambda run: self._finish(protocol, route, target, batch, run),
+                    target.limits.timeout_ms / 1000,
+                )
+            finally:
+                target.runtime.release()
+            self._after(route, target, batch, outputs)
+            target.series.done(perf_counter() - start, batch.rows)
+            return payload, target
+        except TrainyardError as exc:
+            self._failed(route.workspace, route.name, target, start, exc)
             raise
 
     async def _run(
@@ -118,17 +181,14 @@ class Scoring:
         if len(body) > limits.max_body_bytes:
             raise too_large("bytes", len(body), limits.max_body_bytes, target.name)
         runtime = target.runtime
-        model = runtime.model
         timeout = limits.timeout_ms / 1000
         if len(body) <= INLINE_BODY_BYTES:
             batch = self._decode(protocol, body, target)
-            if batch.rows <= model.inline_rows:
-                outputs = _guarded(runtime.run_inline, batch.feeds)
-                payload = protocol.encode(batch, _answer(route, target, outputs))
-            else:
-                outputs, payload = await runtime.run_async(
-                    lambda run: self._finish(protocol, route, target, batch, run), timeout
-                )
+            if batch.rows <= runtime.model.inline_rows:
+                return self._inline(protocol, route, target, batch), batch
+            outputs, payload = await runtime.run_async(
+                lambda run: self._finish(protocol, route, target, batch, run), timeout
+            )
         else:
 
             def work(run: Callable[..., list[Any]]) -> tuple[Batch, list[Any], bytes]:
@@ -138,6 +198,15 @@ class Scoring:
             batch, outputs, payload = await runtime.run_async(work, timeout)
         self._after(route, target, batch, outputs)
         return payload, batch
+
+    def _inline(
+        self, protocol: ScoringProtocol, route: Route, target: Target, batch: Batch
+    ) -> bytes:
+        """Run on this thread with the first session; the answer (mirror and log queued)."""
+        outputs = _guarded(target.runtime.run_inline, batch.feeds)
+        payload = protocol.encode(batch, _answer(route, target, outputs))
+        self._after(route, target, batch, outputs)
+        return payload
 
     def _decode(self, protocol: ScoringProtocol, body: bytes, target: Target) -> Batch:
         batch = protocol.decode(body, target.runtime.model.inputs)

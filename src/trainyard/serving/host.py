@@ -33,7 +33,7 @@ from trainyard.serving.metrics import ScoringMetrics
 from trainyard.serving.mirror import Mirror
 from trainyard.serving.request_log import RequestLog
 from trainyard.serving.routing import Route, RoutingTable, Target
-from trainyard.serving.runtime import DeploymentRuntime, LoadedModel
+from trainyard.serving.runtime import INLINE_BUDGET_S, DeploymentRuntime, LoadedModel
 from trainyard.store import ArtifactStore
 from trainyard.store._serving_base import ServingStore
 
@@ -51,6 +51,8 @@ class ScoringHost:
         registry: where model files come from.
         artifacts: where request logs go.
         poll_seconds: how often the poller looks at the store's revision.
+        inline_budget_s: model time under which a request runs on the event loop (see
+            :mod:`trainyard.serving.runtime`).
     """
 
     def __init__(
@@ -60,10 +62,12 @@ class ScoringHost:
         artifacts: ArtifactStore,
         *,
         poll_seconds: float = 1.0,
+        inline_budget_s: float = INLINE_BUDGET_S,
     ) -> None:
         self.store = store
         self.registry = registry
         self.poll_seconds = poll_seconds
+        self.inline_budget_s = inline_budget_s
         self.metrics = ScoringMetrics()
         self.mirror = Mirror(self.metrics)
         self.request_log = RequestLog(artifacts)
@@ -122,7 +126,7 @@ class ScoringHost:
         version, chunks, _, _ = self.registry.open_file(workspace, model_id)
         content = b"".join(chunks)
         model = LoadedModel(content, replicas, version.signature.get("feature_names"))
-        model.warm()
+        model.warm(self.inline_budget_s)
         log.info(
             "loaded %s:%s (%d replicas): %.0f us/run + %.2f us/row, inline up to %d rows",
             version.name,

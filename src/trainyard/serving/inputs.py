@@ -90,6 +90,10 @@ class ModelInputs:
             self.columns = [t.name for t in self.tensors]
             self.width = len(self.tensors)
         self._index = {c: i for i, c in enumerate(self.columns or [])}
+        self.float_matrix = (
+            first if self.layout == "matrix" and first and first.kind == "f" else None
+        )
+        """The input when it is one float matrix: rows of numbers feed it without Python floats."""
 
     # ------------------------------------------------------------------ public
     def feeds(

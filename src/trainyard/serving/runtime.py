@@ -103,9 +103,9 @@ class LoadedModel:
         self.inline_rows = 0
         self.cost_s = (0.0, 0.0)
 
-    def warm(self) -> None:
+    def warm(self, inline_budget_s: float = INLINE_BUDGET_S) -> None:
         """Run every session on dummy rows, then measure a run of 1 and 64 rows to set
-        :attr:`inline_rows`.
+        :attr:`inline_rows`: how many rows run within ``inline_budget_s``.
 
         Raises:
             InvalidArgument: a run fails (the model cannot score rows of its own signature).
@@ -122,7 +122,8 @@ class LoadedModel:
             raise InvalidArgument(f"the model fails on rows of its own signature: {exc}") from None
         per_row = max((t64 - t1) / 63, 1e-9)
         self.cost_s = (t1, per_row)
-        self.inline_rows = 0 if t1 >= INLINE_BUDGET_S else int((INLINE_BUDGET_S - t1) / per_row)
+        budget = inline_budget_s
+        self.inline_rows = 0 if t1 >= budget else int((budget - t1) / per_row)
 
     def run(self, feeds: dict[str, np.ndarray], session: int = 0, options: Any = None) -> list[Any]:
         """Every output for ``feeds``, in output order."""

@@ -25,6 +25,7 @@ import orjson
 
 from trainyard.errors import InvalidArgument
 from trainyard.serving.inputs import ModelInputs
+from trainyard.serving.json_rows import numeric_rows
 from trainyard.serving.protocols._base import Answer, Batch, ScoringProtocol
 
 _FORMS = '{"inputs": [[...]]}, [{column: value}, ...] or {"dataframe_split": {"columns", "data"}}'
@@ -86,6 +87,11 @@ class NativeProtocol(ScoringProtocol):
 
     def decode(self, body: bytes, inputs: ModelInputs) -> Batch:
         """Pick the form by its top-level key and feed it."""
+        matrix = inputs.float_matrix
+        if matrix is not None:
+            values = numeric_rows(body, inputs.width)
+            if values is not None:
+                return Batch({matrix.name: values.astype(matrix.dtype)}, len(values))
         doc = parse_json(body)
         if isinstance(doc, list):
             feeds, rows = records_feeds(doc, inputs)
