@@ -193,6 +193,40 @@ def test_open_inference_protocol_routes(api: httpx.Client, root: httpx.Client, i
     assert root.get(f"/v2/models/{empty}/ready").status_code == 503
 
 
+def test_open_inference_protocol_version_routes(
+    api: httpx.Client, root: httpx.Client, iris: str
+) -> None:
+    """``/versions/{v}`` picks the deployment serving that model version, traffic or not."""
+    other = register(api, scale_model(2.0))
+    register(api, scale_model(3.0), name=other)  # version 2 of the same model
+    name = endpoint(api, blue=f"{other}:1", green=f"{other}:2")
+    assert api.get(f"/endpoints/{name}").json()["traffic"] == {"blue": 100, "green": 0}
+    meta = root.get(f"/v2/models/{name}").json()
+    assert meta["versions"] == ["1", "2"] and meta["parameters"]["deployment"] == "blue"
+    meta2 = root.get(f"/v2/models/{name}/versions/2").json()
+    assert (meta2["version"], meta2["parameters"]["deployment"]) == ("2", "green")
+    assert root.get(f"/v2/models/{name}/versions/2/ready").json() == {"name": name, "ready": True}
+    assert root.get(f"/v2/models/{name}/versions/7/ready").status_code == 503
+    req = {"inputs": [{"name": "x", "shape": [1, 3], "datatype": "FP32", "data": [1.5, 1, 2]}]}
+    for version, deployment, scale in (("1", "blue", 2.0), ("2", "green", 3.0)):
+        out = root.post(f"/v2/models/{name}/versions/{version}/infer", json=req)
+        assert out.status_code == 200, out.text
+        doc = out.json()
+        assert (doc["model_version"], doc["parameters"]["deployment"]) == (version, deployment)
+        assert doc["outputs"][0]["data"] == [1.5 * scale, scale, 2 * scale]
+    missing = root.post(f"/v2/models/{name}/versions/7/infer", json=req)
+    assert missing.status_code == 404 and "versions served: [1, 2]" in missing.json()["error"]
+    assert root.get(f"/v2/models/{name}/versions/7").status_code == 404
+    mismatch = root.post(
+        f"/v2/models/{name}/versions/2/infer", json=req, headers={"X-Trainyard-Deployment": "blue"}
+    )
+    assert mismatch.status_code == 404 and "on deployment 'blue'" in mismatch.json()["error"]
+    assert root.post(f"/v2/models/{name}/versions/2/extra/infer", json=req).status_code in (
+        404,
+        405,
+    )
+
+
 def test_key_auth_401_and_regeneration(api: httpx.Client, root: httpx.Client, iris: str) -> None:
     name = endpoint(api, auth="key", blue=iris)
     keys = api.get(f"/endpoints/{name}/keys").json()

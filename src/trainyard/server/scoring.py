@@ -59,19 +59,21 @@ def scoring_routes(scoring: Scoring) -> list[BaseRoute]:
         return route
 
     async def model_metadata(request: Request) -> Response:
+        version = request.path_params.get("version")
         try:
             route = _route(request)
             wanted = request.headers.get(DEPLOYMENT_HEADER)
-            if not wanted and route.names:  # the deployment with the largest share
-                shares = [b - a for a, b in zip((0, *route.bounds), route.bounds, strict=False)]
-                wanted = route.names[shares.index(max(shares))]
-            target = route.choose(wanted)
+            if version is not None:
+                target = route.for_version(version, wanted)
+            else:  # the deployment named, else the one with the largest share
+                target = route.choose(wanted or route.largest())
         except TrainyardError as exc:
             return _error(oip, exc)
         model = target.runtime.model
         doc = {
             "name": route.name,
-            "versions": [str(target.runtime.model_version)],
+            **({"version": version} if version is not None else {}),
+            "versions": route.versions(),
             "platform": "onnxruntime_onnx",
             "inputs": [tensor_metadata(t) for t in model.inputs.tensors],
             "outputs": [
@@ -83,11 +85,15 @@ def scoring_routes(scoring: Scoring) -> list[BaseRoute]:
         return _json(_dumps(doc))
 
     async def model_ready(request: Request) -> Response:
+        version = request.path_params.get("version")
         try:
             route = _route(request)
         except TrainyardError as exc:
             return _error(oip, exc)
-        ready = bool(route.names) and all(n in route.targets for n in route.names)
+        if version is not None:
+            ready = version in route.versions()
+        else:
+            ready = bool(route.names) and all(n in route.targets for n in route.names)
         return _json(_dumps({"name": route.name, "ready": ready}), 200 if ready else 503)
 
     async def live(_: Request) -> Response:
@@ -110,6 +116,13 @@ def scoring_routes(scoring: Scoring) -> list[BaseRoute]:
         Route("/v2/models/{name}/infer", ScoringEndpoint(scoring, oip), methods=["POST"]),
         Route("/v2/models/{name}/ready", model_ready, methods=["GET"]),
         Route("/v2/models/{name}", model_metadata, methods=["GET"]),
+        Route(
+            "/v2/models/{name}/versions/{version}/infer",
+            ScoringEndpoint(scoring, oip),
+            methods=["POST"],
+        ),
+        Route("/v2/models/{name}/versions/{version}/ready", model_ready, methods=["GET"]),
+        Route("/v2/models/{name}/versions/{version}", model_metadata, methods=["GET"]),
         Route("/v2/health/live", live, methods=["GET"]),
         Route("/v2/health/ready", ready, methods=["GET"]),
         Route("/v2", server_metadata, methods=["GET"]),

@@ -46,16 +46,29 @@ async def _send(send: Send, status: int, body: bytes, extra: list[tuple[bytes, b
     await send({"type": "http.response.body", "body": body})
 
 
-def scoring_route(path: str) -> tuple[str, ScoringProtocol] | None:
-    """The endpoint name and protocol of a scoring path, or None for any other path."""
-    protocol: ScoringProtocol | None = None
+def scoring_route(path: str) -> tuple[str, ScoringProtocol, str | None] | None:
+    """The endpoint name, protocol and model version (OIP ``/versions/{v}/infer``) of a
+    scoring path, or None for any other path."""
+    version = None
+    protocol: ScoringProtocol
     if path.startswith("/endpoints/") and path.endswith("/score"):
         name, protocol = path[11:-6], NATIVE
+        if "/" in name:
+            return None
     elif path.startswith("/v2/models/") and path.endswith("/infer"):
-        name, protocol = path[11:-6], OIP
-    if protocol is None or not name or "/" in name:
+        protocol = OIP
+        parts = path[11:-6].split("/")
+        if len(parts) == 1:
+            name = parts[0]
+        elif len(parts) == 3 and parts[1] == "versions" and parts[2]:
+            name, version = parts[0], parts[2]
+        else:
+            return None
+    else:
         return None
-    return name, protocol
+    if not name:
+        return None
+    return name, protocol, version
 
 
 def request_headers(
@@ -95,6 +108,7 @@ async def handle(
     scope: Scope,
     receive: Receive,
     send: Send,
+    version: str | None = None,
 ) -> None:
     """Answer one scoring request (see the module docstring)."""
     authorization, workspace, deployment, length = request_headers(scope["headers"])
@@ -117,7 +131,14 @@ async def handle(
 
     try:
         payload, target = await scoring.score(
-            protocol, workspace or DEFAULT_WORKSPACE, name, authorization, deployment, length, read
+            protocol,
+            workspace or DEFAULT_WORKSPACE,
+            name,
+            authorization,
+            deployment,
+            length,
+            read,
+            version,
         )
     except ClientGone:
         return
@@ -136,8 +157,9 @@ class ScoringEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer the request."""
-        name = scope["path_params"]["name"]
-        await handle(self.scoring, self.protocol, name, scope, receive, send)
+        params = scope["path_params"]
+        version = params.get("version")
+        await handle(self.scoring, self.protocol, params["name"], scope, receive, send, version)
 
 
 class ScoringFastPath:
@@ -152,6 +174,7 @@ class ScoringFastPath:
         if scope["type"] == "http" and scope["method"] == "POST":
             found = scoring_route(scope["path"])
             if found is not None:
-                await handle(self.scoring, found[1], found[0], scope, receive, send)
+                name, protocol, version = found
+                await handle(self.scoring, protocol, name, scope, receive, send, version)
                 return
         await self.app(scope, receive, send)

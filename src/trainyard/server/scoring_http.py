@@ -63,7 +63,16 @@ def scoring_of(app: Any) -> Scoring | None:
 class _Taken:
     """A scoring request being read by the protocol itself."""
 
-    __slots__ = ("authorization", "body", "deployment", "name", "path", "protocol", "workspace")
+    __slots__ = (
+        "authorization",
+        "body",
+        "deployment",
+        "name",
+        "path",
+        "protocol",
+        "version",
+        "workspace",
+    )
 
     def __init__(
         self,
@@ -73,6 +82,7 @@ class _Taken:
         authorization: str | None,
         workspace: str,
         deployment: str | None,
+        version: str | None,
     ) -> None:
         self.name = name
         self.protocol = protocol
@@ -80,6 +90,7 @@ class _Taken:
         self.authorization = authorization
         self.workspace = workspace
         self.deployment = deployment
+        self.version = version
         self.body: list[bytes] = []
 
 
@@ -123,6 +134,7 @@ if HttpToolsProtocol is not None:
                     taken.authorization,
                     taken.deployment,
                     body,
+                    taken.version,
                 )
             except Exception as exc:
                 self._write(*error_answer(taken.protocol, exc, taken.path))
@@ -156,10 +168,9 @@ if HttpToolsProtocol is not None:
             authorization, workspace, deployment, length = request_headers(self.headers)
             if chunked or length is None or length > INLINE_BODY_BYTES:
                 return None
-            name, protocol = found
-            return _Taken(
-                name, protocol, path, authorization, workspace or DEFAULT_WORKSPACE, deployment
-            )
+            name, protocol, version = found
+            ws = workspace or DEFAULT_WORKSPACE
+            return _Taken(name, protocol, path, authorization, ws, deployment, version)
 
         def _write(self, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
             """The whole answer in one write, then uvicorn's keep-alive bookkeeping."""

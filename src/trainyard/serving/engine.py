@@ -59,13 +59,20 @@ class Scoring:
         self.host = host
 
     def lease(
-        self, workspace: str, name: str, authorization: str | None, wanted: str | None
+        self,
+        workspace: str,
+        name: str,
+        authorization: str | None,
+        wanted: str | None,
+        version: str | None = None,
     ) -> tuple[Route, Target]:
-        """The route and a leased target (the caller releases ``target.runtime``)."""
+        """The route and a leased target (the caller releases ``target.runtime``), chosen by
+        :meth:`Route.for_version` when a model ``version`` is asked for, else by
+        :meth:`Route.choose`."""
         for _ in range(10):
             route = self.host.table.route(workspace, name)
             route.authorize(authorization)
-            target = route.choose(wanted)
+            target = route.choose(wanted) if version is None else route.for_version(version, wanted)
             if target.runtime.acquire():
                 return route, target
         raise Unavailable(f"endpoint {name!r} is being updated; retry")
@@ -78,6 +85,7 @@ class Scoring:
         authorization: str | None,
         wanted: str | None,
         body: bytes,
+        version: str | None = None,
     ) -> tuple[bytes, Target] | Coroutine[Any, Any, tuple[bytes, Target]]:
         """Score a body already read (at most ``INLINE_BODY_BYTES``): the answer and the target
         when the model is cheap for these rows (answered right here, without an await), else
@@ -90,7 +98,7 @@ class Scoring:
         target: Target | None = None
         later = False
         try:
-            route, target = self.lease(workspace, name, authorization, wanted)
+            route, target = self.lease(workspace, name, authorization, wanted, version)
             try:
                 limits = target.limits
                 if len(body) > limits.max_body_bytes:
@@ -118,6 +126,7 @@ class Scoring:
         wanted: str | None,
         length: int | None,
         read_body: ReadBody,
+        version: str | None = None,
     ) -> tuple[bytes, Target]:
         """Score one request; the answer body and the target that answered.
 
@@ -128,7 +137,7 @@ class Scoring:
         start = perf_counter()
         target: Target | None = None
         try:
-            route, target = self.lease(workspace, name, authorization, wanted)
+            route, target = self.lease(workspace, name, authorization, wanted, version)
             try:
                 payload, batch = await self._run(protocol, route, target, length, read_body)
             finally:

@@ -99,11 +99,53 @@ class Route:
             raise Unavailable(self.missing.get(name, f"deployment {name!r} is not loaded yet"))
         return target
 
+    def for_version(self, version: str, wanted: str | None = None) -> Target:
+        """The target serving model version ``version`` (the OIP ``/versions/{v}`` routes):
+        the deployment ``wanted`` names if it serves it, else the one with the largest traffic
+        share among those that do, else any deployment serving it.
+
+        Raises:
+            NotFound: no deployment here serves that version (the message lists those served).
+        """
+        served = {t.runtime.model_version for t in self.targets.values()}
+        if wanted:
+            target = self.choose(wanted)
+            if str(target.runtime.model_version) == version:
+                return target
+        else:
+            shares = dict(zip(self.names, _shares(self.bounds), strict=True))
+            candidates = [
+                t for t in self.targets.values() if str(t.runtime.model_version) == version
+            ]
+            if candidates:
+                return max(candidates, key=lambda t: shares.get(t.name, -1))
+        raise NotFound(
+            f"endpoint {self.name!r} serves no model version {version!r}"
+            + (f" on deployment {wanted!r}" if wanted else "")
+            + f" (versions served: {sorted(served)})"
+        )
+
+    def largest(self) -> str | None:
+        """The deployment with the largest traffic share (None without traffic)."""
+        if not self.names:
+            return None
+        shares = _shares(self.bounds)
+        return self.names[shares.index(max(shares))]
+
+    def versions(self) -> list[str]:
+        """The model versions this endpoint's loaded deployments serve, in order."""
+        return [str(v) for v in sorted({t.runtime.model_version for t in self.targets.values()})]
+
     def mirrors(self, draw: Callable[[int], int] = random.randrange) -> Target | None:
         """The mirror target if this request is to be copied to it."""
         if self.mirror is not None and draw(100) < self.mirror_percent:
             return self.mirror
         return None
+
+
+def _shares(bounds: tuple[int, ...]) -> list[int]:
+    """Traffic percents from running totals."""
+    return [b - a for a, b in zip((0, *bounds), bounds, strict=False)]
 
 
 @dataclass(frozen=True, slots=True)
