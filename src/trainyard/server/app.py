@@ -16,6 +16,7 @@ from trainyard.server.body import document_bodies
 from trainyard.server.errors import install_error_handlers
 from trainyard.server.jobs import install_jobs
 from trainyard.server.mlflow import router as mlflow_router
+from trainyard.server.request_assets import request_log_asset_hook
 from trainyard.server.routers import artifacts, experiments, models, runs, system, ui
 from trainyard.server.serving import install_serving
 from trainyard.store import open_artifacts
@@ -64,6 +65,7 @@ def create_app(settings: Settings) -> FastAPI:
     document_bodies(app)
     scoring_host = install_serving(app, store.db, artifact_store, app.state.registry)
     scheduler = install_jobs(app, settings, store, artifact_store, app.state.tracking, tokens)
+    scoring_host.request_log.on_folder = request_log_asset_hook(app.state.assets)
     for module in (system, experiments, runs, artifacts, models, ui):
         app.include_router(module.router)
     app.include_router(mlflow_router)  # the mlflow client's API, on the same services

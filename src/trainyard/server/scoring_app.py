@@ -20,12 +20,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from trainyard.config import Settings
+from trainyard.jobs.assets import AssetService
 from trainyard.registry import RegistryService
 from trainyard.server.errors import _CODE_BY_STATUS, error_response
+from trainyard.server.request_assets import request_log_asset_hook
 from trainyard.server.scoring import scoring_routes
 from trainyard.server.scoring_asgi import ScoringFastPath
 from trainyard.serving import Scoring, ScoringHost
 from trainyard.store import open_artifacts
+from trainyard.store.sql.assets import SqlAssetStore
 from trainyard.store.sql.registry import SqlRegistryStore
 from trainyard.store.sql.serving import SqlServingStore
 from trainyard.store.sql.tracking import SqlTrackingStore
@@ -44,6 +47,8 @@ def create_scoring_app(settings: Settings | None = None) -> Starlette:
     )
     budget = settings.scoring_inline_us / 1e6
     host = ScoringHost(SqlServingStore(store.db), registry, artifacts, inline_budget_s=budget)
+    assets = AssetService(SqlAssetStore(store.db), artifacts)
+    host.request_log.on_folder = request_log_asset_hook(assets)  # as trainyard up does
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -152,7 +152,9 @@ if HttpToolsProtocol is not None:
             if self.limit_concurrency is not None:
                 return None  # uvicorn may answer 503 instead of running the app
             if (self.cycle is not None and not self.cycle.response_complete) or self.pipeline:
-                return None
+                return None  # an earlier request on this connection is still being answered
+            if self.flow.write_paused:
+                return None  # the client is not reading its answers: uvicorn waits for it
             if self.parser.get_http_version() != "1.1" or not self.parser.should_keep_alive():
                 return None
             url: bytes = self.url

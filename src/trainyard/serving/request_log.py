@@ -11,6 +11,9 @@ written by a background thread, about once a second, into the artifact store und
 ``serving-logs/<workspace>/<endpoint>/<YYYY-MM-DD>/<HHMMSS>-<pid>-<n>.jsonl`` (UTC): one folder
 per endpoint and day, one file per flush (the artifact store writes whole files, which works on
 every fsspec backend, object stores included). A full queue drops lines and says so in the log.
+
+The first time a process writes an endpoint's log it calls ``on_folder(workspace, endpoint,
+folder)`` (the server registers the folder as a data asset there, ``<endpoint>-requests``).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,18 +47,29 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def log_folder(workspace: str, endpoint: str) -> str:
+    """The folder of an endpoint's request logs in the artifact store."""
+    return f"{PREFIX}/{workspace}/{endpoint}"
+
+
 def log_key(workspace: str, endpoint: str, ms: int, n: int) -> str:
     """Where a flush of lines logged at ``ms`` goes."""
     at = datetime.fromtimestamp(ms / 1000, tz=UTC)
     day, clock = at.strftime("%Y-%m-%d"), at.strftime("%H%M%S")
-    return f"{PREFIX}/{workspace}/{endpoint}/{day}/{clock}-{os.getpid()}-{n}.jsonl"
+    return f"{log_folder(workspace, endpoint)}/{day}/{clock}-{os.getpid()}-{n}.jsonl"
 
 
 class RequestLog:
     """The queue and the writer thread (see the module docstring)."""
 
-    def __init__(self, artifacts: ArtifactStore) -> None:
+    def __init__(
+        self,
+        artifacts: ArtifactStore,
+        on_folder: Callable[[str, str, str], None] | None = None,
+    ) -> None:
         self.artifacts = artifacts
+        self.on_folder = on_folder
+        self._announced: set[tuple[str, str]] = set()
         self._queue: queue.Queue[Entry] = queue.Queue(QUEUE_SIZE)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -114,6 +129,18 @@ class RequestLog:
                     f.write(b"\n".join(lines) + b"\n")
             except Exception:
                 log.exception("could not write the request log %s", key)
+                continue
+            self._announce(ws, endpoint)
+
+    def _announce(self, workspace: str, endpoint: str) -> None:
+        """Call ``on_folder`` once per endpoint and process (its errors are logged)."""
+        if self.on_folder is None or (workspace, endpoint) in self._announced:
+            return
+        self._announced.add((workspace, endpoint))
+        try:
+            self.on_folder(workspace, endpoint, log_folder(workspace, endpoint))
+        except Exception:
+            log.exception("could not register the request logs of %s/%s", workspace, endpoint)
 
     def stop(self) -> None:
         """Flush and stop the writer."""
