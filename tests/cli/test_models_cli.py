@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.server.test_models import tiny_onnx
@@ -92,3 +93,28 @@ def test_errors_have_messages_and_exit_codes(srv: RunningServer, tmp_path: Path)
     assert res.returncode == 2 and "VERSION" in res.stderr
     res = cli(srv, "delete", "cli-bad@champion")
     assert res.returncode == 2 and "NAME or NAME:VERSION" in res.stderr
+
+
+def test_delete_is_refused_while_a_deployment_serves(srv: RunningServer, tmp_path: Path) -> None:
+    path = tmp_path / "model.onnx"
+    path.write_bytes(tiny_onnx(2.0))
+    assert cli(srv, "register", "cli-served", "--path", str(path)).returncode == 0
+    with httpx.Client(base_url=srv.api, timeout=60) as api:
+        assert api.post("/endpoints", json={"name": "cli-ep", "auth": "none"}).status_code == 201
+        body = {"name": "blue", "model": "cli-served:1"}
+        assert api.post("/endpoints/cli-ep/deployments", json=body).status_code == 201
+
+        served = (
+            "cli-served:1 is served by deployment 'blue' of endpoint 'cli-ep' (workspace default)"
+        )
+        res = cli(srv, "delete", "cli-served:1")
+        assert res.returncode == 4, res.stderr
+        assert served in res.stderr and "update or delete that deployment first" in res.stderr
+        res = cli(srv, "delete", "cli-served")
+        assert res.returncode == 4, res.stderr
+        assert "model 'cli-served' cannot be deleted" in res.stderr and served in res.stderr
+        assert cli(srv, "show", "cli-served:1").returncode == 0
+
+        assert api.delete("/endpoints/cli-ep").status_code == 204
+    res = cli(srv, "delete", "cli-served")
+    assert res.returncode == 0 and "deleted cli-served" in res.stdout

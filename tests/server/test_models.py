@@ -319,3 +319,80 @@ def test_delete_version_and_model(api: httpx.Client, server: RunningServer) -> N
     assert api.delete(f"/models/{name}").status_code == 204
     assert_error(api.get(f"/models/{name}"), 404, "NOT_FOUND")
     assert model_files(server, name) == []
+
+
+def _deploy(api: httpx.Client, endpoint: str, deployment: str, model: str) -> None:
+    if api.get(f"/endpoints/{endpoint}").status_code == 404:
+        assert api.post("/endpoints", json={"name": endpoint, "auth": "none"}).status_code == 201
+    body = {"name": deployment, "model": model}
+    resp = api.post(f"/endpoints/{endpoint}/deployments", json=body)
+    assert resp.status_code == 201, resp.text
+
+
+def test_a_served_version_cannot_be_deleted(api: httpx.Client, server: RunningServer) -> None:
+    name = new_model(api)
+    ids = [upload(api, name, i, tiny_onnx(float(i))).json()["model_id"] for i in (1, 2, 3)]
+    ep = unique("ep")
+    ep2 = ep + "-2"  # after ep: deployments are named by endpoint, then name
+    _deploy(api, ep, "blue", f"{name}:1")
+    _deploy(api, ep2, "green", f"{name}:2")
+
+    err = assert_error(
+        api.delete(f"/models/{name}/versions/1"),
+        409,
+        "CONFLICT",
+        contains=f"{name}:1 is served by deployment 'blue' of endpoint '{ep}' (workspace "
+        "default): update or delete that deployment first",
+    )
+    assert err["details"] == {
+        "deployments": [
+            {
+                "endpoint": ep,
+                "deployment": "blue",
+                "model": name,
+                "version": 1,
+                "model_id": ids[0],
+            }
+        ]
+    }
+    download = api.get(f"/models/{name}/versions/1/download")
+    assert download.status_code == 200 and download.content == tiny_onnx(1.0)
+
+    err = assert_error(
+        api.delete(f"/models/{name}"),
+        409,
+        "CONFLICT",
+        contains=(
+            f"model '{name}' cannot be deleted: {name}:1 is served by deployment 'blue' of "
+            f"endpoint '{ep}'; {name}:2 is served by deployment 'green' of endpoint '{ep2}'",
+            "update or delete those deployments first",
+        ),
+    )
+    assert {
+        (d["endpoint"], d["deployment"], d["version"]) for d in err["details"]["deployments"]
+    } == {
+        (ep, "blue", 1),
+        (ep2, "green", 2),
+    }
+    assert api.get(f"/models/{name}").json()["version_count"] == 3
+    assert len(model_files(server, name)) == 3
+
+    assert api.delete(f"/models/{name}/versions/3").status_code == 204  # served by nobody
+    moved = api.patch(f"/endpoints/{ep}/deployments/blue", json={"model": f"{name}:2"})
+    assert moved.status_code == 200, moved.text
+    assert api.delete(f"/models/{name}/versions/1").status_code == 204  # blue moved away
+    assert_error(
+        api.delete(f"/models/{name}/versions/2"),
+        409,
+        "CONFLICT",
+        contains=(
+            f"{name}:2 is served by deployment 'blue' of endpoint '{ep}' and deployment 'green' "
+            f"of endpoint '{ep2}'",
+            "update or delete those deployments first",
+        ),
+    )
+    assert api.delete(f"/endpoints/{ep2}").status_code == 204
+    assert api.delete(f"/endpoints/{ep}/deployments/blue").status_code == 204
+    assert api.delete(f"/models/{name}").status_code == 204
+    assert model_files(server, name) == []
+    assert api.delete(f"/endpoints/{ep}").status_code == 204

@@ -3,6 +3,7 @@
 ``trainyard up`` serves endpoints in-process: the scoring routes go first in the app's route
 list (matched before the API's), and the host follows the store like a ``trainyard serve``
 replica does, so a change made through any server sharing the database reaches this one too.
+The registry gets serving's delete guard here: a version a deployment serves cannot be deleted.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from trainyard.registry import RegistryService
 from trainyard.server.routers import endpoints
 from trainyard.server.scoring import scoring_routes
 from trainyard.server.scoring_asgi import ScoringFastPath
-from trainyard.serving import Scoring, ScoringHost, ServingService
+from trainyard.serving import Scoring, ScoringHost, ServedVersionsGuard, ServingService
 from trainyard.store import ArtifactStore
 from trainyard.store.sql.engine import Database
 from trainyard.store.sql.serving import SqlServingStore
@@ -30,6 +31,7 @@ def install_serving(
     budget = app.state.settings.scoring_inline_us / 1e6
     host = ScoringHost(store, registry, artifacts, inline_budget_s=budget)
     app.state.serving = ServingService(store, registry, host)
+    registry.add_delete_guard(ServedVersionsGuard(store))
     app.state.scoring_host = host
     app.include_router(endpoints.router)
     scoring = app.state.scoring = Scoring(host)  # found there by ScoringHttpProtocol

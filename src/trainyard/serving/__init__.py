@@ -9,6 +9,8 @@
   Protocol v2); ``inputs.py`` the checks of rows against a model's signature.
 - ``runtime.py``: ONNX Runtime sessions tuned for small tabular models, leases and draining;
   ``routing.py`` the immutable routing table; ``mirror.py``, ``request_log.py``, ``metrics.py``.
+- ``in_use.py`` (:class:`ServedVersionsGuard`): the registry's delete guard, refusing to delete
+  a model version a deployment serves.
 
 Names load on first use (PEP 562): importing the package does not import ONNX Runtime.
 """
@@ -21,15 +23,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from trainyard.serving.engine import Scoring
     from trainyard.serving.host import ScoringHost
+    from trainyard.serving.in_use import ServedVersionsGuard
     from trainyard.serving.service import ServingService
 
 _LAZY = {
     "Scoring": "trainyard.serving.engine",
     "ScoringHost": "trainyard.serving.host",
+    "ServedVersionsGuard": "trainyard.serving.in_use",
     "ServingService": "trainyard.serving.service",
 }
 
-__all__ = ["Scoring", "ScoringHost", "ServingService"]
+__all__ = ["Scoring", "ScoringHost", "ServedVersionsGuard", "ServingService"]
 
 
 def __getattr__(name: str) -> Any:

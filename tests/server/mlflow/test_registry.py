@@ -19,6 +19,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 
 from tests.server.helpers import unique
 from tests.server.mlflow.helpers import assert_mlflow_error, raises_code
+from tests.server.test_models import tiny_onnx, upload
 from tests.support import RunningServer
 
 API = "/api/2.0/mlflow"
@@ -189,6 +190,35 @@ def test_model_version_routes(
     mv = client.get_model_version(name, "5")
     assert (mv.status, mv.status_message, mv.run_id) == ("FAILED_REGISTRATION", "no", run["run_id"])
     raises_code("INVALID_PARAMETER_VALUE", lambda: client.get_model_version_download_uri(name, "5"))
+
+
+def test_a_served_version_is_not_deleted(
+    client: MlflowClient, root: httpx.Client, api: httpx.Client
+) -> None:
+    name = client.create_registered_model(unique("served")).name
+    assert upload(api, name, 1, tiny_onnx()).status_code == 201
+    ep = unique("ep")
+    assert api.post("/endpoints", json={"name": ep, "auth": "none"}).status_code == 201
+    made = api.post(f"/endpoints/{ep}/deployments", json={"name": "blue", "model": f"{name}:1"})
+    assert made.status_code == 201, made.text
+
+    served = f"{name}:1 is served by deployment 'blue' of endpoint '{ep}'"
+    refused = raises_code("INVALID_PARAMETER_VALUE", lambda: client.delete_model_version(name, "1"))
+    assert served in refused.message
+    refused = raises_code("INVALID_PARAMETER_VALUE", lambda: client.delete_registered_model(name))
+    assert f"model '{name}' cannot be deleted" in refused.message and served in refused.message
+    assert_mlflow_error(
+        root.request("DELETE", f"{API}/model-versions/delete", json={"name": name, "version": "1"}),
+        400,
+        "INVALID_PARAMETER_VALUE",
+        served,
+    )
+    assert client.get_model_version(name, "1").status == "READY"
+
+    assert api.delete(f"/endpoints/{ep}").status_code == 204
+    client.delete_model_version(name, "1")
+    client.delete_registered_model(name)
+    raises_code("RESOURCE_DOES_NOT_EXIST", lambda: client.get_registered_model(name))
 
 
 @pytest.mark.filterwarnings("ignore:.*stages:FutureWarning")
