@@ -86,3 +86,38 @@ def test_endpoint_lifecycle_through_the_cli(srv: RunningServer, tmp_path: Path) 
     ok(srv, "endpoint", "delete", "ep")
     gone = cli(srv, "endpoint", "show", "ep")
     assert gone.returncode == 3 and "does not exist" in gone.stderr
+
+
+def test_deployment_batching_flags(srv: RunningServer, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    path.write_bytes(scale_model(2.0))
+    ok(srv, "model", "register", "b", "--path", str(path))
+    ok(srv, "endpoint", "create", "bep", "--auth", "none")
+    created = ok(
+        srv, "deployment", "create", "bep", "blue", "--model", "b:1",
+        "--batch-max-rows", "8", "--batch-wait-us", "700",
+    )  # fmt: skip
+    assert "batching: 8 rows / 700 us" in created
+    assert "8 rows / 700 us" in ok(srv, "endpoint", "show", "bep")
+    data = json.loads(ok(srv, "endpoint", "show", "bep", "--json"))
+    assert data["deployments"][0]["batching"] == {"max_rows": 8, "max_wait_us": 700}
+
+    updated = json.loads(
+        ok(srv, "deployment", "update", "bep", "blue", "--batch-wait-us", "900", "--json")
+    )
+    assert updated["batching"] == {"max_rows": 8, "max_wait_us": 900}  # max_rows kept
+    for args, words in (
+        (("--batch-max-rows", "1"), "batching.max_rows"),
+        (("--max-rows", "4"), "batching.max_rows"),  # under the batch size
+        (("--batch-wait-us", "100001"), "batching.max_wait_us"),
+        (("--no-batching", "--batch-max-rows", "4"), "--no-batching"),
+    ):
+        bad = cli(srv, "deployment", "update", "bep", "blue", *args)
+        assert bad.returncode == 2 and words in bad.stderr, (args, bad.stderr)
+    assert "batching: off" in ok(srv, "deployment", "update", "bep", "blue", "--no-batching")
+    green = json.loads(
+        ok(srv, "deployment", "create", "bep", "green", "--model", "b:1", "--batching", "--json")
+    )
+    assert green["batching"] == {"max_rows": 32, "max_wait_us": 500}  # the defaults
+    plain = json.loads(ok(srv, "deployment", "create", "bep", "red", "--model", "b:1", "--json"))
+    assert plain["batching"] is None

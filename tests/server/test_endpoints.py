@@ -298,3 +298,90 @@ def test_metrics_count_requests_and_errors(
     assert f'trainyard_scoring_errors_total{{code="INVALID_ARGUMENT",{labels}}} 1.0' in text
     assert f"trainyard_scoring_rows_total{{{labels}}} 6.0" in text
     assert f"trainyard_scoring_latency_seconds_count{{{labels}}} 4.0" in text
+
+
+def test_batching_is_validated_shown_and_switched_off(api: httpx.Client, iris: str) -> None:
+    name = endpoint(api)
+    path = f"/endpoints/{name}/deployments"
+    for bad, field in (
+        ({"batching": {"max_rows": 1}}, "batching.max_rows"),
+        ({"batching": {"max_rows": 64}, "limits": {"max_rows": 32}}, "batching.max_rows"),
+        ({"batching": {"max_wait_us": 0}}, "batching.max_wait_us"),
+        ({"batching": {"max_wait_us": 100_001}}, "batching.max_wait_us"),
+        ({"batching": {"max_rows": 8, "wait_us": 5}}, "batching.wait_us"),
+    ):
+        body = {"name": "blue", "model": iris, **bad}
+        assert_error(api.post(path, json=body), 400, "INVALID_ARGUMENT", field=field)
+    assert api.get(f"/endpoints/{name}").json()["deployments"] == []
+    plain = api.post(path, json={"name": "plain", "model": iris})
+    assert plain.status_code == 201 and plain.json()["batching"] is None
+    created = api.post(
+        path, json={"name": "blue", "model": iris, "batching": {"max_rows": 8, "max_wait_us": 700}}
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["batching"] == {"max_rows": 8, "max_wait_us": 700}
+    shown = {d["name"]: d["batching"] for d in api.get(f"/endpoints/{name}").json()["deployments"]}
+    assert shown == {"blue": {"max_rows": 8, "max_wait_us": 700}, "plain": None}
+    blue = f"{path}/blue"
+    assert_error(
+        api.patch(blue, json={"limits": {"max_rows": 4}}),
+        400,
+        "INVALID_ARGUMENT",
+        field="batching.max_rows",
+        contains="limits.max_rows",
+    )
+    assert api.patch(blue, json={"log_requests": True}).json()["batching"]["max_rows"] == 8
+    changed = api.patch(blue, json={"batching": {"max_rows": 16}}).json()["batching"]
+    assert changed == {"max_rows": 16, "max_wait_us": 500}  # a new setting, defaults filled in
+    assert api.patch(blue, json={"batching": None}).json()["batching"] is None
+    assert api.get(blue).json()["batching"] is None
+
+
+def _batch_samples(root: httpx.Client, name: str) -> dict[str, float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    found = {}
+    for family in text_string_to_metric_families(root.get("/metrics").text):
+        for sample in family.samples:
+            if (
+                sample.name.startswith("trainyard_scoring_")
+                and sample.labels.get("endpoint") == name
+                and "le" not in sample.labels
+                and "code" not in sample.labels
+            ):
+                found[sample.name] = sample.value
+    return found
+
+
+def test_concurrent_single_rows_are_batched_over_http(
+    api: httpx.Client, root: httpx.Client, server: RunningServer, iris: str
+) -> None:
+    import concurrent.futures
+
+    name = endpoint(api)
+    body = {"name": "blue", "model": iris, "batching": {"max_rows": 16, "max_wait_us": 3000}}
+    assert api.post(f"/endpoints/{name}/deployments", json=body).status_code == 201
+    rows = [[4.0 + i / 20, 3.0, 1.0 + i / 8, i / 20] for i in range(40)]
+    expected = score(root, name, {"inputs": rows}).json()  # 40 rows: more than a batch takes
+
+    def client(part: list[int]) -> list[tuple[int, Any]]:
+        with httpx.Client(base_url=server.url, timeout=30) as c:  # a connection of its own
+            answers = []
+            for i in part:
+                resp = c.post(f"/endpoints/{name}/score", json={"inputs": [rows[i]]})
+                assert resp.status_code == 200, resp.text
+                assert resp.headers["x-trainyard-deployment"] == "blue"
+                answers.append((i, resp.json()))
+            return answers
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        parts = [list(range(k, 40, 8)) for k in range(8)]
+        answers = [a for done in pool.map(client, parts) for a in done]
+    for i, answer in answers:
+        assert answer["predictions"] == [expected["predictions"][i]]
+        assert answer["probabilities"][0] == pytest.approx(expected["probabilities"][i], rel=1e-5)
+    samples = _batch_samples(root, name)
+    assert samples["trainyard_scoring_requests_total"] == 41
+    assert samples["trainyard_scoring_rows_total"] == 80
+    assert samples["trainyard_scoring_batch_rows_sum"] == 40  # the 40-row request ran alone
+    assert samples["trainyard_scoring_batch_rows_count"] < 40, samples  # fewer runs than rows

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import numpy as np
 import orjson
 import pytest
 import uvicorn
@@ -135,7 +136,22 @@ def cases(e: dict[str, Any]) -> list[tuple[str, bytes, dict[str, str]]]:
         {"id": "9", "inputs": [{"name": "X", "shape": [2, 4], "datatype": "FP32", "data": ROWS}]}
     )
     key = {"Authorization": f"Bearer {e['key']}"}
+    head = orjson.dumps(
+        {
+            "inputs": [
+                {
+                    "name": "X",
+                    "shape": [2, 4],
+                    "datatype": "FP32",
+                    "parameters": {"binary_data_size": 32},
+                }
+            ]
+        }
+    )
+    binary = head + np.asarray(ROWS, dtype="<f4").tobytes()
+    sized = {"Inference-Header-Content-Length": str(len(head))}
     return [
+        (f"/v2/models/{e['open']}/infer", binary, sized),
         (f"/endpoints/{e['open']}/score", rows, {}),
         (f"/endpoints/{e['open']}/score", records, {"X-Trainyard-Deployment": "blue"}),
         (f"/endpoints/{e['keyed']}/score", rows, key),
@@ -149,6 +165,8 @@ def cases(e: dict[str, Any]) -> list[tuple[str, bytes, dict[str, str]]]:
         (f"/endpoints/{e['open']}/score", rows, {"X-Trainyard-Deployment": "red"}),  # 404
         (f"/v2/models/{e['open']}/versions/7/infer", oip, {}),  # 404
         (f"/endpoints/{e['open']}/score", rows, {"X-Trainyard-Workspace": "elsewhere"}),  # 404
+        (f"/v2/models/{e['open']}/infer", binary, {"Inference-Header-Content-Length": "x"}),
+        (f"/endpoints/{e['open']}/score", rows, sized),  # binary tensors on the native route
     ]
 
 
@@ -170,7 +188,7 @@ def test_taken_and_asgi_requests_answer_alike(
             }
             assert "server" not in taken[1] and "date" in taken[1]
             statuses.append(taken[0])
-        assert statuses == [200] * 5 + [400, 400, 401, 401, 404, 404, 404, 404]
+        assert statuses == [200] * 6 + [400, 400, 401, 401, 404, 404, 404, 404, 400, 400]
     finally:
         conn.close()
 

@@ -171,3 +171,79 @@ def test_oip_refusals_name_the_tensor(inputs: list[Any], name: str, words: str) 
     err = refused({"inputs": inputs}, protocol=OIP)
     assert f"input {name!r}" in err.message and words in err.message, err.message
     assert orjson.loads(OIP.error_body(err.code, err.message)) == {"error": err.message}
+
+
+def _binary(doc: dict[str, Any], *chunks: bytes) -> tuple[bytes, int]:
+    """A binary-extension body: the JSON, then the chunks; and the JSON's length."""
+    head = orjson.dumps(doc)
+    return head + b"".join(chunks), len(head)
+
+
+def _bin_tensor(name: str, shape: list[int], datatype: str, size: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "shape": shape,
+        "datatype": datatype,
+        "parameters": {"binary_data_size": size},
+    }
+
+
+def _strings(*values: str) -> bytes:
+    return b"".join(len(v.encode()).to_bytes(4, "little") + v.encode() for v in values)
+
+
+def test_oip_binary_tensor_extension() -> None:
+    rows = np.asarray(ROWS, dtype=np.float32)
+    body, n = _binary({"inputs": [_bin_tensor("X", [2, 4], "FP32", 32)]}, rows.tobytes())
+    batch = OIP.decode(body, _inputs("iris"), n)
+    assert batch.rows == 2 and np.array_equal(batch.feeds["X"], rows)
+    doubles = rows.astype("<f8")  # little-endian FP64 for a float32 input: cast
+    body, n = _binary({"inputs": [_bin_tensor("X", [2, 4], "FP64", 64)]}, doubles.tobytes())
+    assert np.array_equal(OIP.decode(body, _inputs("iris"), n).feeds["X"], rows)
+    mixed = {
+        "inputs": [
+            _bin_tensor("age", [2, 1], "INT64", 16),
+            _tensor("income", [2, 1], "FP32", [1.0, 2.5]),  # JSON and binary inputs mixed
+            _bin_tensor("city", [2, 1], "BYTES", len(_strings("lima", "são paulo"))),
+        ]
+    }
+    ages = np.asarray([[30], [41]], dtype="<i8").tobytes()
+    body, n = _binary(mixed, ages, _strings("lima", "são paulo"))
+    feeds = OIP.decode(body, _inputs("mixed"), n).feeds
+    assert feeds["age"].tolist() == [[30], [41]] and feeds["city"].tolist() == [
+        ["lima"],
+        ["são paulo"],
+    ]
+    assert feeds["income"].tolist() == [[1.0], [2.5]]
+
+
+@pytest.mark.parametrize(
+    ("doc", "chunks", "words"),
+    [
+        ({"inputs": [_bin_tensor("X", [2, 4], "FP32", 30)]}, [b"\0" * 30], "does not fit shape"),
+        ({"inputs": [_bin_tensor("X", [2, 4], "FP32", 40)]}, [b"\0" * 32], "past the end"),
+        ({"inputs": [_bin_tensor("X", [2, 4], "FP32", 32)]}, [b"\0" * 36], "4 bytes after"),
+        ({"inputs": [_bin_tensor("X", [1, 4], "FP32", -1)]}, [], "byte count"),
+        ({"inputs": [_bin_tensor("X", [1, 4], "BYTES", 8)]}, [b"\0" * 8], "got BYTES"),
+    ],
+)
+def test_oip_binary_refusals(doc: dict[str, Any], chunks: list[bytes], words: str) -> None:
+    body, n = _binary(doc, *chunks)
+    with pytest.raises(InvalidArgument, match=words):
+        OIP.decode(body, _inputs("iris"), n)
+    with pytest.raises(InvalidArgument, match="more than the body"):
+        OIP.decode(body, _inputs("iris"), len(body) + 1)
+
+
+def test_oip_binary_strings_are_checked() -> None:
+    doc = {
+        "inputs": [
+            _tensor("age", [1, 1], "INT64", [30]),
+            _tensor("income", [1, 1], "FP32", [1.0]),
+            _bin_tensor("city", [1, 1], "BYTES", 6),
+        ]
+    }
+    for chunk, words in ((b"\x09\0\0\0li", "cut short"), (b"\x02\0\0\0\xff\xfe", "not UTF-8")):
+        body, n = _binary(doc, chunk)
+        with pytest.raises(InvalidArgument, match=words):
+            OIP.decode(body, _inputs("mixed"), n)

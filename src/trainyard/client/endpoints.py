@@ -9,12 +9,13 @@ Example::
     ws.endpoints.traffic("churn", {"blue": 90, "green": 10})
     ws.endpoints.traffic("churn", {"green": 100})
     ws.endpoints.deployments.delete("churn", "blue")
+    ws.endpoints.deployments.update("churn", "green", batching={"max_rows": 32, "max_wait_us": 500})
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import orjson
@@ -60,6 +61,23 @@ def _limits(
     return {k: v for k, v in given.items() if v is not None}
 
 
+BatchingArg = Mapping[str, int] | s.Batching
+"""A batching setting: ``{"max_rows": 32, "max_wait_us": 500}`` (keys left out: defaults)."""
+
+
+def _batching(given: BatchingArg, current: s.Batching | None = None) -> s.Batching:
+    """``given`` over ``current`` (or the defaults), checked."""
+    fields = given.model_dump() if isinstance(given, s.Batching) else dict(given)
+    base = current.model_dump() if current is not None else {}
+    try:
+        return s.Batching.model_validate({**base, **fields})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"batching.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+        )
+        raise InvalidArgument(f"invalid batching: {problems}") from exc
+
+
 class Deployments:
     """The deployments of endpoints: ``ws.endpoints.deployments``."""
 
@@ -77,10 +95,13 @@ class Deployments:
         max_body_bytes: int | None = None,
         timeout_ms: int | None = None,
         log_requests: bool = False,
+        batching: BatchingArg | None = None,
     ) -> s.Deployment:
         """Deploy ``model`` (``NAME:VERSION``, ``NAME@ALIAS``, ``NAME`` or a model id) under
         ``endpoint``; the call returns once its sessions are loaded and warm. The endpoint's
         first deployment takes 100% of the traffic, later ones 0% (see :meth:`Endpoints.traffic`).
+        ``batching`` (``{"max_rows": 32, "max_wait_us": 500}``) runs small concurrent requests
+        together (off when None).
         """
         limits = s.Limits(**_limits(max_rows, max_body_bytes, timeout_ms))
         data = _body(
@@ -91,6 +112,7 @@ class Deployments:
                 "replicas": replicas,
                 "limits": limits,
                 "log_requests": log_requests,
+                "batching": None if batching is None else _batching(batching),
             },
         )
         found = self._scope.request("POST", "endpoints", endpoint, "deployments", json=data)
@@ -112,19 +134,27 @@ class Deployments:
         max_body_bytes: int | None = None,
         timeout_ms: int | None = None,
         log_requests: bool | None = None,
+        batching: BatchingArg | Literal[False] | None = None,
     ) -> s.Deployment:
         """Change a deployment; a new ``model`` is resolved again, loaded and warmed before it
-        takes over, and the old one finishes its requests. Limits not given keep their value."""
+        takes over, and the old one finishes its requests. Limits not given keep their value;
+        ``batching`` given as a mapping changes the keys it holds (switching batching on if it
+        was off), ``batching=False`` switches it off."""
         fields: dict[str, Any] = {
             "model": model,
             "replicas": replicas,
             "log_requests": log_requests,
         }
         limits = _limits(max_rows, max_body_bytes, timeout_ms)
-        if limits:
-            current = self.get(endpoint, name).limits.model_dump()
-            fields["limits"] = s.Limits(**{**current, **limits})
+        changes_batching = isinstance(batching, Mapping | s.Batching)
+        current = self.get(endpoint, name) if limits or changes_batching else None
+        if limits and current is not None:
+            fields["limits"] = s.Limits(**{**current.limits.model_dump(), **limits})
+        if isinstance(batching, Mapping | s.Batching) and current is not None:
+            fields["batching"] = _batching(batching, current.batching)
         data = _body(s.DeploymentUpdate, {k: v for k, v in fields.items() if v is not None})
+        if batching is False:
+            data["batching"] = None  # null: off
         found = self._scope.request("PATCH", "endpoints", endpoint, "deployments", name, json=data)
         return s.Deployment.model_validate(found)
 

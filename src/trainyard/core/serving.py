@@ -13,6 +13,9 @@ with the live ones and logged, never returned.
 A route decision draws ``r`` uniformly from ``0..99`` and takes the first deployment whose
 cumulative share exceeds ``r`` (:func:`cumulative`, :func:`pick`), so a deployment with ``p``%
 gets each request with probability exactly ``p/100``.
+
+**Batching** (off by default) lets a deployment run small concurrent requests as one ONNX Runtime
+call (:class:`Batching`; the request path is ``trainyard.serving.batching``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ MAX_REPLICAS = 64
 MAX_ROWS_LIMIT = 1_000_000
 MAX_BODY_LIMIT = 1 << 30
 MAX_TIMEOUT_MS = 600_000
+MAX_BATCH_WAIT_US = 100_000
+BATCH_REQUEST_ROWS = 4
+"""Requests of at most this many rows (and at most half of ``Batching.max_rows``) are batched."""
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
 
@@ -81,6 +87,48 @@ class RequestLimits:
         return self
 
 
+@dataclass(frozen=True, slots=True)
+class Batching:
+    """Dynamic batching of a deployment's small requests (``None`` on a deployment: off).
+
+    Requests of at most :attr:`request_rows` rows wait in the deployment's open batch; the batch
+    runs as one ONNX Runtime call once it holds ``max_rows`` rows, or ``max_wait_us``
+    microseconds after its first request arrived, whichever comes first. Larger requests run
+    alone, as without batching.
+
+    Example::
+
+        Batching(max_rows=32, max_wait_us=500)
+    """
+
+    max_rows: int = 32
+    max_wait_us: int = 500
+
+    @property
+    def request_rows(self) -> int:
+        """The most rows a request may carry to be batched (``BATCH_REQUEST_ROWS``, and at most
+        half a batch, so that a batch holds two requests at least)."""
+        return min(BATCH_REQUEST_ROWS, self.max_rows // 2)
+
+    def checked(self, limits: RequestLimits) -> Batching:
+        """Itself, if ``max_rows`` is from 2 to ``limits.max_rows`` and ``max_wait_us`` from 1
+        to ``MAX_BATCH_WAIT_US``.
+
+        Raises:
+            InvalidArgument: a value out of its bounds; the message and ``details`` name the
+                field (``batching.max_rows`` or ``batching.max_wait_us``).
+        """
+        for label, value, low, top, why in (
+            ("max_rows", self.max_rows, 2, limits.max_rows, " (the deployment's limits.max_rows)"),
+            ("max_wait_us", self.max_wait_us, 1, MAX_BATCH_WAIT_US, ""),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= top:
+                field = f"batching.{label}"
+                problem = f"must be an integer from {low} to {top}{why}, got {value!r}"
+                raise InvalidArgument(f"{field} {problem}", [{"field": field, "problem": problem}])
+        return self
+
+
 def check_replicas(replicas: object) -> int:
     """A replica count: 1 to ``MAX_REPLICAS``."""
     if isinstance(replicas, bool) or not isinstance(replicas, int):
@@ -104,6 +152,7 @@ class Deployment:
     replicas: int = 1
     limits: RequestLimits = field(default_factory=RequestLimits)
     log_requests: bool = False
+    batching: Batching | None = None
     created_at: int = 0
     updated_at: int = 0
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from trainyard.core.serving import (
+    MAX_BATCH_WAIT_US,
     MAX_BODY_LIMIT,
     MAX_REPLICAS,
     MAX_ROWS_LIMIT,
@@ -29,6 +30,18 @@ class Limits(_Public):
     max_rows: int = Field(default=10_000, ge=1, le=MAX_ROWS_LIMIT)
     max_body_bytes: int = Field(default=16 << 20, ge=1, le=MAX_BODY_LIMIT)
     timeout_ms: int = Field(default=10_000, ge=1, le=MAX_TIMEOUT_MS)
+
+
+class Batching(_Public):
+    """Dynamic batching of a deployment's small concurrent requests (null or left out: off).
+
+    A batch runs once it holds ``max_rows`` rows or ``max_wait_us`` after its first request;
+    ``max_rows`` may not exceed the deployment's ``limits.max_rows``.
+    """
+
+    model_config = ConfigDict(from_attributes=True, extra="forbid")
+    max_rows: int = Field(default=32, ge=2, le=MAX_ROWS_LIMIT)
+    max_wait_us: int = Field(default=500, ge=1, le=MAX_BATCH_WAIT_US)
 
 
 class EndpointCreate(BaseModel):
@@ -84,12 +97,14 @@ class DeploymentCreate(BaseModel):
     replicas: int = Field(default=1, ge=1, le=MAX_REPLICAS)
     limits: Limits = Field(default_factory=Limits)
     log_requests: bool = False
+    batching: Batching | None = None
 
 
 class DeploymentUpdate(BaseModel):
     """Body of ``PATCH /endpoints/{name}/deployments/{deployment}``: what to change.
 
     A ``model`` reference is resolved again (``churn@champion`` follows the alias now).
+    ``batching`` left out keeps the current setting; ``null`` switches batching off.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -97,6 +112,7 @@ class DeploymentUpdate(BaseModel):
     replicas: int | None = Field(default=None, ge=1, le=MAX_REPLICAS)
     limits: Limits | None = None
     log_requests: bool | None = None
+    batching: Batching | None = None
 
 
 class Deployment(_Public):
@@ -111,6 +127,7 @@ class Deployment(_Public):
     replicas: int
     limits: Limits
     log_requests: bool
+    batching: Batching | None = None
     created_at: int
     updated_at: int
 

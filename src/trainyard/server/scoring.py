@@ -106,7 +106,8 @@ def scoring_routes(scoring: Scoring) -> list[BaseRoute]:
     async def server_metadata(_: Request) -> Response:
         from trainyard._version import __version__
 
-        return _json(_dumps({"name": "trainyard", "version": __version__, "extensions": []}))
+        doc = {"name": "trainyard", "version": __version__, "extensions": ["binary_tensor_data"]}
+        return _json(_dumps(doc))
 
     async def metrics(_: Request) -> Response:
         return Response(host.metrics.render(), media_type=CONTENT_TYPE)

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
-from trainyard.errors import TrainyardError
+from trainyard.errors import InvalidArgument, TrainyardError
 from trainyard.server.errors import STATUS_BY_CODE
 from trainyard.serving import Scoring
 from trainyard.serving.protocols import NativeProtocol, OpenInferenceProtocol, ScoringProtocol
@@ -73,9 +73,14 @@ def scoring_route(path: str) -> tuple[str, ScoringProtocol, str | None] | None:
 
 def request_headers(
     headers: Iterable[tuple[bytes, bytes]],
-) -> tuple[str | None, str | None, str | None, int | None]:
-    """The headers scoring reads: authorization, workspace, deployment, content-length."""
-    authorization = workspace = deployment = length = None
+) -> tuple[str | None, str | None, str | None, int | None, int | None]:
+    """The headers scoring reads: authorization, workspace, deployment, content-length and
+    ``Inference-Header-Content-Length`` (the OIP binary tensor extension's JSON length).
+
+    Raises:
+        InvalidArgument: an ``Inference-Header-Content-Length`` that is not a byte count.
+    """
+    authorization = workspace = deployment = length = json_length = None
     for key, value in headers:
         if key == b"authorization":
             authorization = value.decode("latin-1")
@@ -85,7 +90,13 @@ def request_headers(
             workspace = value.decode("latin-1")
         elif key == b"x-trainyard-deployment":
             deployment = value.decode("latin-1")
-    return authorization, workspace, deployment, length
+        elif key == b"inference-header-content-length":
+            if not value.isdigit():
+                raise InvalidArgument(
+                    f"Inference-Header-Content-Length must be a byte count, got {value!r}"
+                )
+            json_length = int(value)
+    return authorization, workspace, deployment, length, json_length
 
 
 def error_answer(
@@ -111,7 +122,13 @@ async def handle(
     version: str | None = None,
 ) -> None:
     """Answer one scoring request (see the module docstring)."""
-    authorization, workspace, deployment, length = request_headers(scope["headers"])
+    try:
+        authorization, workspace, deployment, length, json_length = request_headers(
+            scope["headers"]
+        )
+    except InvalidArgument as exc:
+        await _send(send, *error_answer(protocol, exc, scope.get("path", "")))
+        return
 
     async def read(limit: int) -> bytes:
         chunks = []
@@ -139,6 +156,7 @@ async def handle(
             length,
             read,
             version,
+            json_length,
         )
     except ClientGone:
         return

@@ -26,6 +26,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from trainyard.errors import InvalidArgument
 from trainyard.server.scoring_asgi import (
     DEFAULT_WORKSPACE,
     Receive,
@@ -67,6 +68,7 @@ class _Taken:
         "authorization",
         "body",
         "deployment",
+        "json_length",
         "name",
         "path",
         "protocol",
@@ -83,6 +85,7 @@ class _Taken:
         workspace: str,
         deployment: str | None,
         version: str | None,
+        json_length: int | None,
     ) -> None:
         self.name = name
         self.protocol = protocol
@@ -91,6 +94,7 @@ class _Taken:
         self.workspace = workspace
         self.deployment = deployment
         self.version = version
+        self.json_length = json_length
         self.body: list[bytes] = []
 
 
@@ -135,6 +139,7 @@ if HttpToolsProtocol is not None:
                     taken.deployment,
                     body,
                     taken.version,
+                    taken.json_length,
                 )
             except Exception as exc:
                 self._write(*error_answer(taken.protocol, exc, taken.path))
@@ -167,12 +172,17 @@ if HttpToolsProtocol is not None:
             if found is None:
                 return None
             chunked = any(k == b"transfer-encoding" for k, _ in self.headers)
-            authorization, workspace, deployment, length = request_headers(self.headers)
+            try:
+                authorization, workspace, deployment, length, json_length = request_headers(
+                    self.headers
+                )
+            except InvalidArgument:
+                return None  # the ASGI path answers the 400
             if chunked or length is None or length > INLINE_BODY_BYTES:
                 return None
             name, protocol, version = found
             ws = workspace or DEFAULT_WORKSPACE
-            return _Taken(name, protocol, path, authorization, ws, deployment, version)
+            return _Taken(name, protocol, path, authorization, ws, deployment, version, json_length)
 
         def _write(self, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
             """The whole answer in one write, then uvicorn's keep-alive bookkeeping."""

@@ -8,7 +8,8 @@
   formats behind ``protocols/_base.py`` (Trainyard's rows/records/columns, the Open Inference
   Protocol v2); ``inputs.py`` the checks of rows against a model's signature.
 - ``runtime.py``: ONNX Runtime sessions tuned for small tabular models, leases and draining;
-  ``routing.py`` the immutable routing table; ``mirror.py``, ``request_log.py``, ``metrics.py``.
+  ``routing.py`` the immutable routing table; ``mirror.py``, ``request_log.py``, ``metrics.py``;
+  ``batching.py`` the dynamic batching of a deployment's small concurrent requests.
 - ``in_use.py`` (:class:`ServedVersionsGuard`): the registry's delete guard, refusing to delete
   a model version a deployment serves.
 

@@ -8,8 +8,10 @@
 2. the body, within the deployment's ``max_body_bytes`` (413 beyond), read by the server's
    ``read_body`` callable;
 3. decode with the protocol (400s name the column), check ``max_rows`` (413);
-4. run: on the event loop when the model is cheap for that many rows (see
-   :mod:`trainyard.serving.runtime`), else on a replica's thread within ``timeout_ms`` (504);
+4. run: with the deployment's batcher when it batches and the request is small enough (the
+   request waits for its batch's run, see :mod:`trainyard.serving.batching`), else on the event
+   loop when the model is cheap for that many rows (see :mod:`trainyard.serving.runtime`), else
+   on a replica's thread within ``timeout_ms`` (504);
 5. encode; queue the mirror copy and the request log line (neither waits); count the metrics;
    release the lease.
 """
@@ -21,11 +23,13 @@ from time import perf_counter
 from typing import Any
 
 from trainyard.errors import InvalidArgument, TrainyardError, Unavailable
+from trainyard.serving.batching import Batcher
 from trainyard.serving.host import ScoringHost
 from trainyard.serving.mirror import MirrorJob
 from trainyard.serving.protocols._base import Answer, Batch, ScoringProtocol
 from trainyard.serving.request_log import now_ms
 from trainyard.serving.routing import Route, Target
+from trainyard.serving.runtime import guarded
 
 INLINE_BODY_BYTES = 256 << 10
 """Bodies up to this size are decoded on the event loop; larger ones on a replica's thread."""
@@ -86,10 +90,15 @@ class Scoring:
         wanted: str | None,
         body: bytes,
         version: str | None = None,
+        json_length: int | None = None,
     ) -> tuple[bytes, Target] | Coroutine[Any, Any, tuple[bytes, Target]]:
         """Score a body already read (at most ``INLINE_BODY_BYTES``): the answer and the target
         when the model is cheap for these rows (answered right here, without an await), else
-        a coroutine that runs it on a replica's thread and returns them.
+        a coroutine that returns them once the rows ran (in their batch, when the deployment
+        batches and the request is small enough; else on a replica's thread).
+
+        ``json_length`` is the ``Inference-Header-Content-Length`` of an OIP request with binary
+        tensors (see :meth:`ScoringProtocol.decode`).
 
         Raises:
             TrainyardError: as :meth:`score`.
@@ -103,7 +112,11 @@ class Scoring:
                 limits = target.limits
                 if len(body) > limits.max_body_bytes:
                     raise too_large("bytes", len(body), limits.max_body_bytes, target.name)
-                batch = self._decode(protocol, body, target)
+                batch = self._decode(protocol, body, target, json_length)
+                batcher = target.batcher
+                if batcher is not None and batch.rows <= batcher.request_rows:
+                    later = True
+                    return self._batched(protocol, route, target, batcher, batch, start)
                 if batch.rows > target.runtime.model.inline_rows:
                     later = True
                     return self._later(protocol, route, target, batch, start)
@@ -127,6 +140,7 @@ class Scoring:
         length: int | None,
         read_body: ReadBody,
         version: str | None = None,
+        json_length: int | None = None,
     ) -> tuple[bytes, Target]:
         """Score one request; the answer body and the target that answered.
 
@@ -139,7 +153,9 @@ class Scoring:
         try:
             route, target = self.lease(workspace, name, authorization, wanted, version)
             try:
-                payload, batch = await self._run(protocol, route, target, length, read_body)
+                payload, batch = await self._run(
+                    protocol, route, target, length, read_body, json_length
+                )
             finally:
                 target.runtime.release()
             target.series.done(perf_counter() - start, batch.rows)
@@ -175,6 +191,36 @@ class Scoring:
             self._failed(route.workspace, route.name, target, start, exc)
             raise
 
+    async def _batched(
+        self,
+        protocol: ScoringProtocol,
+        route: Route,
+        target: Target,
+        batcher: Batcher,
+        batch: Batch,
+        start: float,
+    ) -> tuple[bytes, Target]:
+        """The rest of :meth:`score_body` for a batched request; it owns the lease."""
+        try:
+            try:
+                payload = await self._in_batch(protocol, route, target, batcher, batch)
+            finally:
+                target.runtime.release()
+            target.series.done(perf_counter() - start, batch.rows)
+            return payload, target
+        except TrainyardError as exc:
+            self._failed(route.workspace, route.name, target, start, exc)
+            raise
+
+    async def _in_batch(
+        self, protocol: ScoringProtocol, route: Route, target: Target, batcher: Batcher, b: Batch
+    ) -> bytes:
+        """Wait for this request's rows of its batch's run; its answer (mirror and log queued)."""
+        outputs = await batcher.submit(b.feeds, b.rows)
+        payload = protocol.encode(b, _answer(route, target, outputs))
+        self._after(route, target, b, outputs)
+        return payload
+
     async def _run(
         self,
         protocol: ScoringProtocol,
@@ -182,6 +228,7 @@ class Scoring:
         target: Target,
         length: int | None,
         read_body: ReadBody,
+        json_length: int | None,
     ) -> tuple[bytes, Batch]:
         limits = target.limits
         if length is not None and length > limits.max_body_bytes:
@@ -192,7 +239,10 @@ class Scoring:
         runtime = target.runtime
         timeout = limits.timeout_ms / 1000
         if len(body) <= INLINE_BODY_BYTES:
-            batch = self._decode(protocol, body, target)
+            batch = self._decode(protocol, body, target, json_length)
+            batcher = target.batcher
+            if batcher is not None and batch.rows <= batcher.request_rows:
+                return await self._in_batch(protocol, route, target, batcher, batch), batch
             if batch.rows <= runtime.model.inline_rows:
                 return self._inline(protocol, route, target, batch), batch
             outputs, payload = await runtime.run_async(
@@ -201,7 +251,7 @@ class Scoring:
         else:
 
             def work(run: Callable[..., list[Any]]) -> tuple[Batch, list[Any], bytes]:
-                b = self._decode(protocol, body, target)
+                b = self._decode(protocol, body, target, json_length)
                 return (b, *self._finish(protocol, route, target, b, run))
 
             batch, outputs, payload = await runtime.run_async(work, timeout)
@@ -212,13 +262,15 @@ class Scoring:
         self, protocol: ScoringProtocol, route: Route, target: Target, batch: Batch
     ) -> bytes:
         """Run on this thread with the first session; the answer (mirror and log queued)."""
-        outputs = _guarded(target.runtime.run_inline, batch.feeds)
+        outputs = guarded(target.runtime.run_inline, batch.feeds)
         payload = protocol.encode(batch, _answer(route, target, outputs))
         self._after(route, target, batch, outputs)
         return payload
 
-    def _decode(self, protocol: ScoringProtocol, body: bytes, target: Target) -> Batch:
-        batch = protocol.decode(body, target.runtime.model.inputs)
+    def _decode(
+        self, protocol: ScoringProtocol, body: bytes, target: Target, json_length: int | None
+    ) -> Batch:
+        batch = protocol.decode(body, target.runtime.model.inputs, json_length)
         if batch.rows > target.limits.max_rows:
             raise too_large("rows", batch.rows, target.limits.max_rows, target.name)
         return batch
@@ -231,7 +283,7 @@ class Scoring:
         batch: Batch,
         run: Callable[..., list[Any]],
     ) -> tuple[list[Any], bytes]:
-        outputs = _guarded(run, batch.feeds)
+        outputs = guarded(run, batch.feeds)
         return outputs, protocol.encode(batch, _answer(route, target, outputs))
 
     def _after(self, route: Route, target: Target, batch: Batch, outputs: list[Any]) -> None:
@@ -254,17 +306,6 @@ class Scoring:
                     outputs,
                 )
             )
-
-
-def _guarded(run: Callable[..., list[Any]], feeds: Any) -> list[Any]:
-    """Run; ONNX Runtime's refusal of the values (a shape it cannot take) is a 400."""
-    try:
-        return run(feeds)
-    except TrainyardError:
-        raise
-    except Exception as exc:
-        text = str(exc).strip().splitlines()[0][:500] if str(exc).strip() else type(exc).__name__
-        raise InvalidArgument(f"the model could not score these rows: {text}") from None
 
 
 def _answer(route: Route, target: Target, outputs: list[Any]) -> Answer:

@@ -14,6 +14,10 @@ current :class:`RoutingTable` in :attr:`ScoringHost.table` and follows the store
 - :meth:`prepare` loads a model ahead of a write (the service refuses a deployment whose model
   does not load, before recording anything); the next :meth:`sync` uses it.
 
+A deployment with ``batching`` on gets a :class:`~trainyard.serving.batching.Batcher` on its
+target, kept across tables while its runtime, setting and timeout stay the same (a model that
+cannot be batched, see :attr:`LoadedModel.batchable`, is served unbatched, with a warning).
+
 A deployment whose model fails to load here keeps its previous runtime if it had one (and
 serves the previous model), else its requests answer 503 with the reason; loading is retried
 every ``RETRY_SECONDS``.
@@ -29,6 +33,7 @@ import time
 from trainyard.core.serving import Deployment, Endpoint, cumulative
 from trainyard.errors import TrainyardError
 from trainyard.registry import RegistryService
+from trainyard.serving.batching import Batcher
 from trainyard.serving.metrics import ScoringMetrics
 from trainyard.serving.mirror import Mirror
 from trainyard.serving.request_log import RequestLog
@@ -75,6 +80,7 @@ class ScoringHost:
         self.ready = False
         self._lock = threading.RLock()
         self._runtimes: dict[Key, DeploymentRuntime] = {}
+        self._batchers: dict[Key, Batcher] = {}
         self._prepared: dict[tuple[str, str, int], LoadedModel] = {}
         self._failed_at = 0.0
         self._stop = threading.Event()
@@ -162,6 +168,7 @@ class ScoringHost:
     def _apply(self, revision: int, endpoints: list[Endpoint]) -> None:
         self._failed_at = 0.0
         runtimes: dict[Key, DeploymentRuntime] = {}
+        batchers: dict[Key, Batcher] = {}
         routes: dict[tuple[str, str], Route] = {}
         for e in endpoints:
             targets: dict[str, Target] = {}
@@ -173,6 +180,9 @@ class ScoringHost:
                     missing[d.name] = problem
                     continue
                 runtimes[key] = runtime
+                batcher = self._batcher(key, d, runtime)
+                if batcher is not None:
+                    batchers[key] = batcher
                 targets[d.name] = Target(
                     d.name,
                     runtime,
@@ -183,6 +193,7 @@ class ScoringHost:
                         (b"x-trainyard-deployment", d.name.encode()),
                         (b"x-trainyard-model-version", runtime.label.encode()),
                     ],
+                    batcher,
                 )
             names, bounds = cumulative({k: v for k, v in e.traffic.items() if k in e.deployments})
             ((mirror_name, share),) = e.mirror.items() or (("", 0),)
@@ -199,11 +210,34 @@ class ScoringHost:
                 missing=missing,
             )
         old, self._runtimes = self._runtimes, runtimes
+        self._batchers = batchers
         self.table = RoutingTable(revision, routes)  # the swap: one reference assignment
         self.ready = True
         for key, runtime in old.items():
             if runtimes.get(key) is not runtime:
                 runtime.retire()
+
+    def _batcher(self, key: Key, d: Deployment, runtime: DeploymentRuntime) -> Batcher | None:
+        """The deployment's batcher: the current one if nothing it depends on changed."""
+        if d.batching is None:
+            return None
+        timeout_s = d.limits.timeout_ms / 1000
+        current = self._batchers.get(key)
+        if (
+            current is not None
+            and current.runtime is runtime
+            and (current.batching, current.timeout_s) == (d.batching, timeout_s)
+        ):
+            return current
+        if not runtime.model.batchable:
+            log.warning(
+                "deployment %s: %s cannot be batched (its inputs or outputs do not take rows "
+                "along a first axis of free size); it is served unbatched",
+                "/".join(key),
+                runtime.label,
+            )
+            return None
+        return Batcher(runtime, d.batching, timeout_s, self.metrics.batch_rows.labels(*key).observe)
 
     def _runtime(self, key: Key, d: Deployment) -> tuple[DeploymentRuntime | None, str]:
         current = self._runtimes.get(key)

@@ -8,6 +8,9 @@
     trainyard_scoring_rows_total{workspace, endpoint, deployment}
     trainyard_scoring_mirror_total{workspace, endpoint, deployment, outcome}
         outcome: match | mismatch | error | dropped
+    trainyard_scoring_batch_rows{workspace, endpoint, deployment}      (histogram)
+        rows per batched run, for deployments with batching on: its _count is the number of
+        batched ONNX Runtime runs, its _sum the rows they scored
 
 ``deployment`` is empty for requests refused before one was chosen (unknown endpoint, bad key).
 Latency is measured from the request's arrival at the route to its answer being ready.
@@ -41,6 +44,7 @@ LATENCY_BUCKETS = (
     2.5,
     10.0,
 )
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _LABELS = ("workspace", "endpoint", "deployment")
 
@@ -97,6 +101,13 @@ class ScoringMetrics:
             "trainyard_scoring_mirror",
             "Mirrored requests by outcome of the comparison.",
             (*_LABELS, "outcome"),
+            registry=r,
+        )
+        self.batch_rows = Histogram(
+            "trainyard_scoring_batch_rows",
+            "Rows per batched run (deployments with batching on).",
+            _LABELS,
+            buckets=BATCH_BUCKETS,
             registry=r,
         )
         self._series: dict[tuple[str, str, str], Series] = {}

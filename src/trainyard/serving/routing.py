@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from trainyard.core.serving import RequestLimits, pick
 from trainyard.errors import NotFound, Unauthenticated, Unavailable
+from trainyard.serving.batching import Batcher
 from trainyard.serving.metrics import Series
 from trainyard.serving.runtime import DeploymentRuntime
 
@@ -31,6 +32,8 @@ class Target:
     series: Series
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     """The answer headers naming the deployment and model version (built once)."""
+    batcher: Batcher | None = None
+    """Where its small requests wait to run together (None: batching off)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,10 @@ the hop to a thread (tens of microseconds, more than the model itself for one ro
 on a replica's thread, where ``timeout_ms`` applies (the run is then terminated through its
 ``RunOptions``).
 
+Batching (a deployment's ``batching`` setting, :mod:`trainyard.serving.batching`) needs a model
+whose inputs all take rows along a free first axis with every other axis fixed, and whose
+outputs all answer one row per input row (:attr:`LoadedModel.batchable`, checked when it warms).
+
 Draining: a :class:`DeploymentRuntime` counts the requests holding it (:meth:`acquire` /
 :meth:`release`). Once :meth:`retire` d, it takes no new request, and it closes (sessions and
 threads dropped, :attr:`drained` set) when the last one releases it.
@@ -102,10 +106,19 @@ class LoadedModel:
         self.proba_output = next((n for n in self.outputs if "prob" in n.lower()), None)
         self.inline_rows = 0
         self.cost_s = (0.0, 0.0)
+        self.batchable = all(
+            len(t.shape) >= 1
+            and t.shape[0] is None
+            and all(isinstance(d, int) for d in t.shape[1:])
+            for t in self.inputs.tensors
+        )
+        """Requests can be concatenated along axis 0 and the outputs split back (see the module
+        docstring); the output side is checked by :meth:`warm`."""
 
     def warm(self, inline_budget_s: float = INLINE_BUDGET_S) -> None:
         """Run every session on dummy rows, then measure a run of 1 and 64 rows to set
-        :attr:`inline_rows`: how many rows run within ``inline_budget_s``.
+        :attr:`inline_rows`: how many rows run within ``inline_budget_s``; a model whose
+        outputs do not answer one row per input row is not :attr:`batchable`.
 
         Raises:
             InvalidArgument: a run fails (the model cannot score rows of its own signature).
@@ -115,7 +128,8 @@ class LoadedModel:
             for s in self.sessions:
                 for _ in range(3):
                     s.run(None, one)
-                s.run(None, many)
+                outputs = s.run(None, many)
+                self.batchable = self.batchable and all(rows_of(o) == 64 for o in outputs)
             t1 = _median_time(lambda: self.sessions[0].run(None, one))
             t64 = _median_time(lambda: self.sessions[0].run(None, many))
         except Exception as exc:
@@ -129,6 +143,28 @@ class LoadedModel:
         """Every output for ``feeds``, in output order."""
         result: list[Any] = self.sessions[session].run(self.outputs, feeds, options)
         return result
+
+
+def rows_of(output: Any) -> int:
+    """How many rows an output holds (its first axis; -1 for a scalar)."""
+    if isinstance(output, np.ndarray):
+        return int(output.shape[0]) if output.ndim else -1
+    return len(output) if isinstance(output, list) else -1
+
+
+def guarded(run: Callable[..., list[Any]], feeds: Any) -> list[Any]:
+    """Run; ONNX Runtime's refusal of the values (a shape it cannot take) is a 400.
+
+    Raises:
+        InvalidArgument: ONNX Runtime refused the feeds (its first line of explanation).
+    """
+    try:
+        return run(feeds)
+    except TrainyardError:
+        raise
+    except Exception as exc:
+        text = str(exc).strip().splitlines()[0][:500] if str(exc).strip() else type(exc).__name__
+        raise InvalidArgument(f"the model could not score these rows: {text}") from None
 
 
 def _median_time(fn: Callable[[], object]) -> float:

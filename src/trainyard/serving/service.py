@@ -11,6 +11,8 @@ Rules kept here (the store only keeps them atomic):
   ``set_traffic`` gives them a share.
 - A deployment that takes live traffic cannot be deleted while others remain (move its traffic
   first); deleting the mirror target stops the mirroring.
+- A deployment's ``batching`` (off when ``None``) is checked against its limits whenever either
+  changes: ``batching.max_rows`` may not exceed ``limits.max_rows``.
 - Each write is followed by ``host.sync()``, so this process serves the change before the call
   returns; scoring replicas follow within their poll interval.
 """
@@ -21,12 +23,14 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from typing import Literal
 
 from trainyard.core.entities import Page
 from trainyard.core.paging import decode_token, encode_token
 from trainyard.core.registry import ModelVersionStatus
 from trainyard.core.serving import (
     AuthMode,
+    Batching,
     Deployment,
     Endpoint,
     EndpointKeys,
@@ -174,9 +178,14 @@ class ServingService:
         replicas: int = 1,
         limits: RequestLimits | None = None,
         log_requests: bool = False,
+        batching: Batching | None = None,
     ) -> Deployment:
-        """Resolve ``model``, load and warm it, then record the deployment."""
+        """Resolve ``model``, load and warm it, then record the deployment (``batching``
+        None: off)."""
         check_serving_name("deployment", name)
+        limits = (limits or RequestLimits()).checked()
+        if batching is not None:
+            batching = batching.checked(limits)
         current = self.store.get_endpoint(workspace, endpoint)
         if name in current.deployments:
             raise AlreadyExists(f"endpoint {endpoint!r} has a deployment {name!r} already")
@@ -191,8 +200,9 @@ class ServingService:
                 model_version=0,
                 model_id="",
                 replicas=check_replicas(replicas),
-                limits=(limits or RequestLimits()).checked(),
+                limits=limits,
                 log_requests=bool(log_requests),
+                batching=batching,
                 created_at=now,
                 updated_at=now,
             )
@@ -201,6 +211,7 @@ class ServingService:
         def mutate(e: Endpoint) -> EndpointChange:
             if name in e.deployments:
                 raise AlreadyExists(f"endpoint {endpoint!r} has a deployment {name!r} already")
+            self._still_registered(d)
             first = sum(e.traffic.values()) == 0
             traffic = {**e.traffic, name: 100 if first else 0}
             return EndpointChange(traffic=traffic, put_deployment=d)
@@ -216,9 +227,15 @@ class ServingService:
         replicas: int | None = None,
         limits: RequestLimits | None = None,
         log_requests: bool | None = None,
+        batching: Batching | Literal[False] | None = None,
     ) -> Deployment:
-        """Change a deployment; a new model or replica count loads before it takes over."""
+        """Change a deployment; a new model or replica count loads before it takes over.
+        Arguments left None keep their value; ``batching=False`` switches batching off."""
         old = self._deployment(self.store.get_endpoint(workspace, endpoint), name)
+        limits = old.limits if limits is None else limits.checked()
+        batched = old.batching if batching is None else (None if batching is False else batching)
+        if batched is not None:
+            batched = batched.checked(limits)
         d = Deployment(
             workspace=workspace,
             endpoint=endpoint,
@@ -228,8 +245,9 @@ class ServingService:
             model_version=old.model_version,
             model_id=old.model_id,
             replicas=old.replicas if replicas is None else check_replicas(replicas),
-            limits=old.limits if limits is None else limits.checked(),
+            limits=limits,
             log_requests=old.log_requests if log_requests is None else bool(log_requests),
+            batching=batched,
             created_at=old.created_at,
             updated_at=_now(),
         )
@@ -238,6 +256,8 @@ class ServingService:
 
         def mutate(e: Endpoint) -> EndpointChange:
             self._deployment(e, name)
+            if d.model_id != old.model_id:
+                self._still_registered(d)
             return EndpointChange(put_deployment=d)
 
         return self._write(d, mutate).deployments[name]
@@ -270,6 +290,11 @@ class ServingService:
                 f"(its deployments: {sorted(e.deployments)})"
             )
         return found
+
+    def _still_registered(self, d: Deployment) -> None:
+        """The version was not deleted while it loaded (the registry's delete guard reads the
+        deployments first, so a deletion racing a new deployment is caught here or there)."""
+        self.registry.store.get_version_by_id(d.workspace, d.model_id)
 
     def _resolved(self, d: Deployment) -> Deployment:
         v = self.registry.resolve(d.workspace, d.model_ref)

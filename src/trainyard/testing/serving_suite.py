@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from trainyard.core.serving import AuthMode, Deployment, Endpoint, EndpointKeys
+from trainyard.core.serving import AuthMode, Batching, Deployment, Endpoint, EndpointKeys
 from trainyard.errors import AlreadyExists, InvalidArgument, NotFound
 from trainyard.store._base import TrackingStore
 from trainyard.store._serving_base import EndpointChange, ServingStore
@@ -152,9 +152,30 @@ def check_snapshot_and_delete(s: ServingStores) -> None:
     assert st.get_endpoint(WS, "ep").deployments == {}
 
 
+def check_batching_round_trips(s: ServingStores) -> None:
+    """A deployment's batching setting is kept as given; ``None`` (off) stays ``None``."""
+    st = s.serving
+    st.create_endpoint(_endpoint("ep"))
+    plain = _deployment("plain")
+    batched = replace(_deployment("batched"), batching=Batching(max_rows=16, max_wait_us=750))
+    for d in (plain, batched):
+
+        def put(e: Endpoint, d: Deployment = d) -> EndpointChange:
+            return EndpointChange(put_deployment=d)
+
+        st.change_endpoint(WS, "ep", put, 2)
+    e = st.get_endpoint(WS, "ep")
+    assert e.deployments["plain"].batching is None
+    assert e.deployments["batched"].batching == Batching(16, 750)
+    off = replace(batched, batching=None)
+    st.change_endpoint(WS, "ep", lambda e: EndpointChange(put_deployment=off), 3)
+    assert st.snapshot()[1][0].deployments["batched"] == off
+
+
 ALL_CHECKS = [
     check_endpoints,
     check_changes_are_atomic_and_counted,
     check_concurrent_changes_do_not_lose_updates,
     check_snapshot_and_delete,
+    check_batching_round_trips,
 ]

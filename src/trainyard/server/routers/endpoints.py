@@ -6,14 +6,16 @@ by ``server/scoring.py``, outside ``/api/v1``.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from trainyard.core.serving import Batching as BatchingEntity
 from trainyard.core.serving import Deployment as DeploymentEntity
 from trainyard.core.serving import Endpoint as EndpointEntity
 from trainyard.core.serving import RequestLimits
 from trainyard.schemas.serving import (
+    Batching,
     Deployment,
     DeploymentCreate,
     DeploymentUpdate,
@@ -54,6 +56,17 @@ def _endpoint(e: EndpointEntity) -> Endpoint:
 
 def _limits(limits: Limits | None) -> RequestLimits | None:
     return None if limits is None else RequestLimits(**limits.model_dump())
+
+
+def _batching(batching: Batching | None) -> BatchingEntity | None:
+    return None if batching is None else BatchingEntity(**batching.model_dump())
+
+
+def _batching_change(body: DeploymentUpdate) -> BatchingEntity | Literal[False] | None:
+    """None: keep (left out); False: switch off (``null``); else the new setting."""
+    if "batching" not in body.model_fields_set:
+        return None
+    return _batching(body.batching) or False
 
 
 @router.post("", response_model=Endpoint, status_code=201)
@@ -125,7 +138,7 @@ def create_deployment(
     workspace: WritableWorkspace, name: str, body: DeploymentCreate, serving: Serving
 ) -> Deployment:
     """Resolve the model, load and warm it, then add the deployment (0% of the traffic, or
-    100% when it is the endpoint's first)."""
+    100% when it is the endpoint's first); ``batching`` left out or null: off."""
     d = serving.create_deployment(
         workspace,
         name,
@@ -134,6 +147,7 @@ def create_deployment(
         body.replicas,
         _limits(body.limits),
         body.log_requests,
+        _batching(body.batching),
     )
     return _deployment(d)
 
@@ -154,8 +168,9 @@ def update_deployment(
     body: DeploymentUpdate,
     serving: Serving,
 ) -> Deployment:
-    """Change the model (resolved again), replicas, limits or request logging; a new model
-    loads and warms before it takes over, and the old one drains."""
+    """Change the model (resolved again), replicas, limits, request logging or batching
+    (``null`` switches it off); a new model loads and warms before it takes over, and the old
+    one drains."""
     d = serving.update_deployment(
         workspace,
         name,
@@ -164,6 +179,7 @@ def update_deployment(
         body.replicas,
         _limits(body.limits),
         body.log_requests,
+        _batching_change(body),
     )
     return _deployment(d)
 

@@ -51,8 +51,9 @@ class ScoringProtocol(abc.ABC):
     name: str = ""
 
     @abc.abstractmethod
-    def decode(self, body: bytes, inputs: ModelInputs) -> Batch:
-        """The feeds for a request body."""
+    def decode(self, body: bytes, inputs: ModelInputs, json_length: int | None = None) -> Batch:
+        """The feeds for a request body (``json_length``: the ``Inference-Header-Content-Length``
+        header of the OIP binary tensor extension, when the request has one)."""
 
     @abc.abstractmethod
     def encode(self, batch: Batch, answer: Answer) -> bytes:

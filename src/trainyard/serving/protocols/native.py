@@ -85,8 +85,13 @@ class NativeProtocol(ScoringProtocol):
 
     name = "native"
 
-    def decode(self, body: bytes, inputs: ModelInputs) -> Batch:
+    def decode(self, body: bytes, inputs: ModelInputs, json_length: int | None = None) -> Batch:
         """Pick the form by its top-level key and feed it."""
+        if json_length is not None:
+            raise InvalidArgument(
+                "Inference-Header-Content-Length (binary tensors) is for the Open Inference "
+                "Protocol: POST /v2/models/NAME/infer"
+            )
         matrix = inputs.float_matrix
         if matrix is not None:
             values = numeric_rows(body, inputs.width)

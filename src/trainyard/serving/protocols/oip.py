@@ -64,8 +64,9 @@ def _bad(name: str, message: str) -> InvalidArgument:
     return InvalidArgument(f"input {name!r}: {message}", {"column": name})
 
 
-def tensor_feed(spec: Any, t: TensorInput) -> np.ndarray:
-    """The array for one request input, checked against the model input ``t``."""
+def tensor_feed(spec: Any, t: TensorInput, binary: memoryview | None = None) -> np.ndarray:
+    """The array for one request input, checked against the model input ``t``; its values come
+    from ``data``, or from ``binary`` (its bytes in the binary tensor extension)."""
     datatype, shape, data = spec.get("datatype"), spec.get("shape"), spec.get("data")
     if datatype not in DATATYPES:
         raise _bad(t.name, f"unknown datatype {datatype!r} (one of {sorted(DATATYPES)})")
@@ -81,6 +82,9 @@ def tensor_feed(spec: Any, t: TensorInput) -> np.ndarray:
     ):
         want_shape = [-1 if d is None else d for d in t.shape]
         raise _bad(t.name, f"shape {shape} does not fit the model's {want_shape}")
+    if binary is not None:
+        arr = binary_array(t.name, datatype, shape, binary)
+        return arr if t.kind == "O" else arr.astype(t.dtype, copy=False)
     if not isinstance(data, list):
         raise _bad(t.name, "data must be a list (flat or nested, row-major)")
     try:
@@ -101,17 +105,68 @@ def tensor_feed(spec: Any, t: TensorInput) -> np.ndarray:
     return arr.astype(t.dtype, copy=False).reshape(shape)
 
 
+def binary_array(name: str, datatype: str, shape: list[int], data: memoryview) -> np.ndarray:
+    """A tensor from its binary form: little-endian values, row-major; ``BYTES`` elements are
+    each a 4-byte little-endian length and that many UTF-8 bytes."""
+    count = math.prod(shape)
+    if datatype == "BYTES":
+        values, at, raw = [], 0, bytes(data)
+        while at < len(raw):
+            size = int.from_bytes(raw[at : at + 4], "little") if at + 4 <= len(raw) else -1
+            if size < 0 or at + 4 + size > len(raw):
+                raise _bad(name, "BYTES binary data is cut short (4-byte length, then the bytes)")
+            try:
+                values.append(raw[at + 4 : at + 4 + size].decode())
+            except UnicodeDecodeError:
+                raise _bad(name, f"BYTES element {len(values)} is not UTF-8") from None
+            at += 4 + size
+        if len(values) != count:
+            raise _bad(name, f"shape {shape} needs {count} values, got {len(values)}")
+        return np.asarray(values, dtype=np.object_).reshape(shape)
+    dtype = np.dtype(DATATYPES[datatype]).newbyteorder("<")
+    if len(data) != count * dtype.itemsize:
+        raise _bad(
+            name,
+            f"binary_data_size {len(data)} does not fit shape {shape} of {datatype} "
+            f"({count * dtype.itemsize} bytes)",
+        )
+    return np.frombuffer(data, dtype=dtype).reshape(shape)
+
+
+def binary_size(spec: dict[str, Any], name: str) -> int | None:
+    """An input's ``parameters.binary_data_size`` (None when its data is JSON)."""
+    parameters = spec.get("parameters")
+    size = parameters.get("binary_data_size") if isinstance(parameters, dict) else None
+    if size is None:
+        return None
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise _bad(name, f"binary_data_size must be a byte count, got {size!r}")
+    return size
+
+
 class OpenInferenceProtocol(ScoringProtocol):
     """Named tensors in, named tensors out."""
 
     name = "oip-v2"
 
-    def decode(self, body: bytes, inputs: ModelInputs) -> Batch:
-        """Match the request's tensors with the model's inputs, by name."""
+    def decode(self, body: bytes, inputs: ModelInputs, json_length: int | None = None) -> Batch:
+        """Match the request's tensors with the model's inputs, by name. With ``json_length``
+        (the ``Inference-Header-Content-Length`` header), the body is that much JSON followed
+        by the binary data of the inputs that give a ``binary_data_size``, in their order."""
+        rest = memoryview(b"")
+        if json_length is not None:
+            if json_length > len(body):
+                raise InvalidArgument(
+                    f"Inference-Header-Content-Length {json_length} is more than the body's "
+                    f"{len(body)} bytes"
+                )
+            body, rest = body[:json_length], memoryview(body)[json_length:]
         doc = parse_json(body)
         if not isinstance(doc, dict) or not isinstance(doc.get("inputs"), list):
             raise InvalidArgument('an inference request is {"inputs": [{"name", "shape", ...}]}')
         given: dict[str, Any] = {}
+        binaries: dict[str, memoryview] = {}
+        at = 0
         for spec in doc["inputs"]:
             name = spec.get("name") if isinstance(spec, dict) else None
             if not isinstance(name, str):
@@ -119,6 +174,16 @@ class OpenInferenceProtocol(ScoringProtocol):
             if name in given:
                 raise _bad(name, "is given twice")
             given[name] = spec
+            size = binary_size(spec, name)
+            if size is not None:
+                if at + size > len(rest):
+                    raise _bad(name, f"binary_data_size {size} goes past the end of the body")
+                binaries[name], at = rest[at : at + size], at + size
+        if at != len(rest):
+            raise InvalidArgument(
+                f"the body has {len(rest) - at} bytes after the inputs' binary data "
+                "(Inference-Header-Content-Length or a binary_data_size is wrong)"
+            )
         by_name = {t.name: t for t in inputs.tensors}
         for name in given:
             if name not in by_name:
@@ -127,7 +192,7 @@ class OpenInferenceProtocol(ScoringProtocol):
         for t in inputs.tensors:
             if t.name not in given:
                 raise _bad(t.name, "is missing")
-            feeds[t.name] = tensor_feed(given[t.name], t)
+            feeds[t.name] = tensor_feed(given[t.name], t, binaries.get(t.name))
         rows = {a.shape[0] if a.ndim else 1 for a in feeds.values()}
         if len(rows) > 1:
             raise InvalidArgument(f"the inputs have different row counts {sorted(rows)}")

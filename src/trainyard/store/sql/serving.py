@@ -14,7 +14,14 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from trainyard.core.serving import AuthMode, Deployment, Endpoint, EndpointKeys, RequestLimits
+from trainyard.core.serving import (
+    AuthMode,
+    Batching,
+    Deployment,
+    Endpoint,
+    EndpointKeys,
+    RequestLimits,
+)
 from trainyard.errors import AlreadyExists, NotFound
 from trainyard.store._serving_base import EndpointChange, ServingStore
 from trainyard.store.sql.engine import Database
@@ -39,6 +46,11 @@ def _deployment(row: Any) -> Deployment:
         replicas=row.replicas,
         limits=RequestLimits(row.max_rows, row.max_body_bytes, row.timeout_ms),
         log_requests=bool(row.log_requests),
+        batching=(
+            None
+            if row.batch_max_rows is None
+            else Batching(row.batch_max_rows, row.batch_max_wait_us)
+        ),
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -58,6 +70,8 @@ def _deployment_values(d: Deployment) -> dict[str, Any]:
         "max_body_bytes": d.limits.max_body_bytes,
         "timeout_ms": d.limits.timeout_ms,
         "log_requests": d.log_requests,
+        "batch_max_rows": None if d.batching is None else d.batching.max_rows,
+        "batch_max_wait_us": None if d.batching is None else d.batching.max_wait_us,
         "created_at": d.created_at,
         "updated_at": d.updated_at,
     }

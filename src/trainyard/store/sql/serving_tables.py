@@ -6,7 +6,8 @@
   every scoring replica must check them, and anyone who can read this database can read the
   models they protect anyway (see ``docs/serving.md``, "Keys").
 - ``deployments``: one row per deployment, keyed by (workspace, endpoint, name), with the model
-  reference as given and the version it resolved to, replicas and request limits.
+  reference as given and the version it resolved to, replicas, request limits and batching
+  (``batch_max_rows``/``batch_max_wait_us``, migration ``0008``; both NULL: batching off).
 - ``serving_revision``: one row whose ``revision`` grows with every serving write; replicas poll
   it to learn that something changed.
 """
@@ -59,6 +60,8 @@ deployments = Table(
     Column("log_requests", Boolean, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    Column("batch_max_rows", Integer, nullable=True),
+    Column("batch_max_wait_us", Integer, nullable=True),
     ForeignKeyConstraint(
         ["workspace", "endpoint"],
         ["endpoints.workspace", "endpoints.name"],
