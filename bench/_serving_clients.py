@@ -36,6 +36,18 @@ def bodies(rows: int, count: int, seed: int = 1) -> list[bytes]:
     ]
 
 
+def binary_bodies(rows: int, count: int, seed: int = 1) -> tuple[list[bytes], int]:
+    """``count`` Open Inference Protocol bodies of ``rows`` rows as binary float32 tensors (the
+    binary tensor extension), and their JSON header's length (the same for every body)."""
+    rng = np.random.default_rng(seed)
+    tensor = {"name": "X", "shape": [rows, FEATURES], "datatype": "FP32"}
+    head = orjson.dumps(
+        {"inputs": [{**tensor, "parameters": {"binary_data_size": rows * FEATURES * 4}}]}
+    )
+    values = (rng.normal(size=(rows, FEATURES)).astype("<f4") for _ in range(count))
+    return [head + v.tobytes() for v in values], len(head)
+
+
 def summary(latencies: list[float], elapsed: float, rows: int) -> dict[str, float]:
     """p50/p99 in microseconds, requests/s and rows/s of one round."""
     arr = np.asarray(latencies) * 1e6

@@ -21,6 +21,8 @@ options as a deployment's, float32 arrays already in memory):
    local``, measured in the same run): the ratio of requests/s. Target: >= 10x.
 3. 100-row requests the same way: rows/s, and its ratio to ONNX Runtime's rows/s on 100-row
    arrays. Target: >= 0.50.
+4. for information, 100-row Open Inference Protocol requests with the binary tensor extension
+   (raw float32 after a JSON header, what ``tritonclient`` sends): rows/s and ratio, no target.
 
 See ``_serving_clients.py`` for how each figure is taken: one lean keep-alive socket client for
 every server; HTTP rounds alternate with in-process rounds; the best round of each is kept.
@@ -52,6 +54,7 @@ from _serving_clients import (
     FEATURES,
     Connection,
     InProcess,
+    binary_bodies,
     bodies,
     free_port,
     mlflow_server,
@@ -101,8 +104,16 @@ def _measure(
     hundred, ort_hundred = paired_rounds(
         port, path, headers, bodies(100, 200), sizes["hundred"], 100, local
     )
-    assert ort_single is not None and ort_hundred is not None
-    return {"single": single, "hundred": hundred}, {"single": ort_single, "hundred": ort_hundred}
+    payloads, head = binary_bodies(100, 200)
+    sized = {**headers, "Inference-Header-Content-Length": str(head)}
+    binary, ort_binary = paired_rounds(
+        port, "/v2/models/gb100/infer", sized, payloads, sizes["hundred"], 100, local
+    )
+    assert ort_single is not None and ort_hundred is not None and ort_binary is not None
+    return (
+        {"single": single, "hundred": hundred, "binary": binary},
+        {"single": ort_single, "hundred": ort_hundred, "binary": ort_binary},
+    )
 
 
 def trainyard_figures(model: Any, sample: np.ndarray, sizes: dict[str, int]) -> dict[str, Any]:
@@ -190,6 +201,7 @@ def report(r: dict[str, Any]) -> bool:
     for server in ("up", "serve"):
         ty, ort = r[server], r["onnxruntime"][server]
         s, o, h, oh = ty["single"], ort["single"], ty["hundred"], ort["hundred"]
+        b, ob = ty["binary"], ort["binary"]
         vs_ml = None if ml is None else s["req_per_s"] / ml["single"]["req_per_s"]
         checks = [
             s["p50_us"] < 1000,
@@ -244,6 +256,16 @@ def report(r: dict[str, Any]) -> bool:
                 *mlcell("hundred", "rows_per_s", ",.0f"),
                 ">= 0.50 ORT",
                 yes[checks[3]],
+            ],
+            [
+                "100 rows, OIP binary: rows/s",
+                f"{b['rows_per_s']:,.0f}",
+                f"{ob['rows_per_s']:,.0f}",
+                f"{b['rows_per_s'] / ob['rows_per_s']:.2f}",
+                "",
+                "",
+                "",
+                "",
             ],
             [
                 "100 rows: p50",
