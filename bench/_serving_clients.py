@@ -239,7 +239,9 @@ def mlflow_server(model: Any, sample: np.ndarray) -> Iterator[int]:
             )
         port = free_port()
         log = Path(tmp, "serve.log")
-        env = {**os.environ, "MLFLOW_TRACKING_URI": uri}
+        # mlflow runs `uvicorn` from PATH: this interpreter's, even when its venv is not active
+        path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "PATH": path}
         args = [
             sys.executable,
             "-m",
