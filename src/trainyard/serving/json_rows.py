@@ -60,7 +60,7 @@ def numeric_rows(body: bytes, width: int | None) -> np.ndarray | None:
 
 
 def _parse(body: bytes, width: int | None) -> tuple[list[int] | None, np.ndarray | None]:
-    """Parse; the row lengths' stand-in (a list as long as the rows) and the flat values."""
+    """Parse; the rows' lengths and the flat values (``None, None`` for another form)."""
     import simdjson
 
     doc: Any = None
