@@ -1,5 +1,5 @@
 """A KServe/Triton client (``tritonclient.http``) unchanged against a real server's endpoints:
-metadata, readiness, and inference with its defaults (binary input tensors) and with JSON."""
+metadata, readiness, and inference with binary tensors both ways (its defaults) and with JSON."""
 
 from __future__ import annotations
 
@@ -38,7 +38,11 @@ def test_triton_client_scores_with_binary_and_json_tensors(sqlite_server: Runnin
         wanted = [triton.InferRequestedOutput("label", binary_data=binary)]
         result = client.infer(name, [x], outputs=wanted, headers=auth(), request_id="r7")
         assert result.as_numpy("label").tolist() == [0, 2]
-        assert result.get_response()["model_version"] == "1"
+        response = result.get_response()
+        assert response["model_version"] == "1" and response["id"] == "r7"
+        label = response["outputs"][0]
+        assert ("binary_data_size" in label.get("parameters", {})) == binary
+        assert ("data" in label) != binary
         full = client.infer(name, [x], model_version="1", headers=auth())
         probabilities = full.as_numpy("probabilities")
         assert probabilities.shape == (2, 3) and np.allclose(probabilities.sum(axis=1), 1)

@@ -13,7 +13,13 @@ import pytest
 from tests.serving.models import IRIS_COLUMNS, iris_classifier, mixed_classifier, regressor
 from trainyard.errors import InvalidArgument
 from trainyard.serving.inputs import ModelInputs, inputs_of
-from trainyard.serving.protocols import Answer, Batch, NativeProtocol, OpenInferenceProtocol
+from trainyard.serving.protocols import (
+    Answer,
+    Batch,
+    NativeProtocol,
+    OpenInferenceProtocol,
+    Payload,
+)
 
 NATIVE, OIP = NativeProtocol(), OpenInferenceProtocol()
 ROWS = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]
@@ -247,3 +253,53 @@ def test_oip_binary_strings_are_checked() -> None:
         body, n = _binary(doc, chunk)
         with pytest.raises(InvalidArgument, match=words):
             OIP.decode(body, _inputs("mixed"), n)
+
+
+def test_oip_binary_outputs_when_asked() -> None:
+    rows = np.asarray(ROWS, dtype=np.float32)
+    outputs = [np.array([0, 2]), np.asarray([[0.9, 0.1, 0.0], [0.0, 0.2, 0.8]], np.float32)]
+    answer = Answer("ep", "blue", "iris", 3, ["label", "probabilities"], outputs, "probabilities")
+    asked = {
+        "inputs": [_tensor("X", [2, 4], "FP32", rows.ravel().tolist())],
+        "outputs": [
+            {"name": "label", "parameters": {"binary_data": True}},
+            {"name": "probabilities"},
+        ],
+    }
+    batch = OIP.decode(orjson.dumps(asked), _inputs("iris"))
+    assert batch.binary == frozenset({"label"})
+    payload = OIP.encode(batch, answer)
+    assert isinstance(payload, Payload) and payload.content_type == b"application/octet-stream"
+    ((header, size),) = payload.headers
+    head, raw = payload[: int(size)], payload[int(size) :]
+    assert header == b"inference-header-content-length"
+    doc = orjson.loads(head)
+    label, proba = doc["outputs"]
+    assert label["parameters"] == {"binary_data_size": 16} and "data" not in label
+    assert np.frombuffer(raw, "<i8").tolist() == [0, 2]
+    assert proba["data"] == pytest.approx([0.9, 0.1, 0.0, 0.0, 0.2, 0.8])
+    every = {"inputs": asked["inputs"], "parameters": {"binary_data_output": True}}
+    payload = OIP.encode(OIP.decode(orjson.dumps(every), _inputs("iris")), answer)
+    assert isinstance(payload, Payload)
+    head_size = int(dict(payload.headers)[b"inference-header-content-length"])
+    sizes = [
+        o["parameters"]["binary_data_size"] for o in orjson.loads(payload[:head_size])["outputs"]
+    ]
+    assert sizes == [16, 24] and len(payload) == head_size + 40
+    plain = OIP.encode(
+        OIP.decode(orjson.dumps({"inputs": asked["inputs"]}), _inputs("iris")), answer
+    )
+    assert not isinstance(plain, Payload) and orjson.loads(plain)["outputs"][0]["data"] == [0, 2]
+    with pytest.raises(InvalidArgument, match="binary_data_output must be true or false"):
+        OIP.decode(
+            orjson.dumps({**every, "parameters": {"binary_data_output": "yes"}}), _inputs("iris")
+        )
+
+
+def test_oip_binary_string_outputs_are_length_prefixed() -> None:
+    from trainyard.serving.protocols.oip import binary_array, binary_bytes
+
+    values = np.asarray(["lima", "são paulo", ""], dtype=np.object_)
+    raw = binary_bytes(values)
+    assert raw[:8] == b"\x04\0\0\0lima"
+    assert binary_array("c", "BYTES", [3], memoryview(raw)).tolist() == values.tolist()

@@ -22,6 +22,7 @@ from trainyard.errors import InvalidArgument, TrainyardError
 from trainyard.server.errors import STATUS_BY_CODE
 from trainyard.serving import Scoring
 from trainyard.serving.protocols import NativeProtocol, OpenInferenceProtocol, ScoringProtocol
+from trainyard.serving.protocols._base import Payload
 
 log = logging.getLogger("trainyard.server")
 
@@ -40,8 +41,19 @@ class ClientGone(Exception):
     """The client disconnected before sending its whole body."""
 
 
+def answer_headers(
+    body: bytes, extra: list[tuple[bytes, bytes]]
+) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """The content type and extra headers of an answer (a :class:`Payload` brings its own)."""
+    if isinstance(body, Payload):
+        return body.content_type, [*extra, *body.headers]
+    return _JSON[1], extra
+
+
 async def _send(send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]]) -> None:
-    headers = [_JSON, (b"content-length", str(len(body)).encode()), *extra]
+    content_type, extra = answer_headers(body, extra)
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    headers += extra
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

@@ -33,6 +33,7 @@ from trainyard.server.scoring_asgi import (
     Scope,
     Send,
     _send,
+    answer_headers,
     error_answer,
     request_headers,
     scoring_route,
@@ -188,10 +189,11 @@ if HttpToolsProtocol is not None:
             """The whole answer in one write, then uvicorn's keep-alive bookkeeping."""
             if self.transport.is_closing():
                 return
+            content_type, headers = answer_headers(body, headers)
             parts = [STATUS_LINE[status]]
             for key, value in self.server_state.default_headers:
                 parts += (key, b": ", value, b"\r\n")
-            parts.append(b"content-type: application/json\r\ncontent-length: %d\r\n" % len(body))
+            parts.append(b"content-type: %s\r\ncontent-length: %d\r\n" % (content_type, len(body)))
             for key, value in headers:
                 parts += (key, b": ", value, b"\r\n")
             parts += (b"\r\n", body)

@@ -30,6 +30,25 @@ class Batch:
     rows: int
     request_id: str | None = None
     wanted: tuple[str, ...] | None = None
+    binary: frozenset[str] | bool = frozenset()
+    """Outputs to answer as raw bytes (OIP binary tensor extension); True: every output."""
+
+
+class Payload(bytes):
+    """An answer body that is not plain JSON: its content type and extra headers go with it."""
+
+    content_type: bytes = b"application/json"
+    headers: tuple[tuple[bytes, bytes], ...] = ()
+
+    @classmethod
+    def of(
+        cls, body: bytes, content_type: bytes, headers: tuple[tuple[bytes, bytes], ...]
+    ) -> Payload:
+        """``body`` with its content type and headers."""
+        payload = cls(body)
+        payload.content_type = content_type
+        payload.headers = headers
+        return payload
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ import orjson
 
 from trainyard.errors import InvalidArgument
 from trainyard.serving.inputs import ModelInputs, TensorInput
-from trainyard.serving.protocols._base import Answer, Batch, ScoringProtocol
+from trainyard.serving.protocols._base import Answer, Batch, Payload, ScoringProtocol
 from trainyard.serving.protocols.native import parse_json
 
 DATATYPES: dict[str, Any] = {
@@ -133,6 +133,26 @@ def binary_array(name: str, datatype: str, shape: list[int], data: memoryview) -
     return np.frombuffer(data, dtype=dtype).reshape(shape)
 
 
+def binary_bytes(values: np.ndarray) -> bytes:
+    """A flat tensor's binary form (the inverse of :func:`binary_array`)."""
+    if values.dtype == np.object_ or values.dtype.kind in "SU":
+        out: list[bytes] = []
+        for v in values.tolist():
+            data = v if isinstance(v, bytes) else str(v).encode()
+            out += (len(data).to_bytes(4, "little"), data)
+        return b"".join(out)
+    return np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("<")).tobytes()
+
+
+def _flag(doc: dict[str, Any], name: str) -> bool:
+    """A boolean request parameter (``parameters.<name>``), false when absent."""
+    parameters = doc.get("parameters")
+    value = parameters.get(name) if isinstance(parameters, dict) else None
+    if value is not None and not isinstance(value, bool):
+        raise InvalidArgument(f"parameter {name} must be true or false, got {value!r}")
+    return bool(value)
+
+
 def binary_size(spec: dict[str, Any], name: str) -> int | None:
     """An input's ``parameters.binary_data_size`` (None when its data is JSON)."""
     parameters = spec.get("parameters")
@@ -197,14 +217,26 @@ class OpenInferenceProtocol(ScoringProtocol):
         if len(rows) > 1:
             raise InvalidArgument(f"the inputs have different row counts {sorted(rows)}")
         wanted = None
+        binary: frozenset[str] | bool = _flag(doc, "binary_data_output")
         if isinstance(doc.get("outputs"), list):
-            wanted = tuple(str(o.get("name")) for o in doc["outputs"] if isinstance(o, dict))
+            asked = [o for o in doc["outputs"] if isinstance(o, dict)]
+            wanted = tuple(str(o.get("name")) for o in asked)
+            if binary is False:
+                binary = frozenset(str(o.get("name")) for o in asked if _flag(o, "binary_data"))
         request_id = doc.get("id")
-        return Batch(feeds, rows.pop(), None if request_id is None else str(request_id), wanted)
+        return Batch(
+            feeds,
+            rows.pop(),
+            None if request_id is None else str(request_id),
+            wanted,
+            binary or frozenset(),
+        )
 
     def encode(self, batch: Batch, answer: Answer) -> bytes:
-        """Every output (or the ones asked for), flat, row-major."""
+        """Every output (or the ones asked for), flat, row-major; the ones asked for as binary
+        after the JSON (a :class:`Payload` with ``Inference-Header-Content-Length``)."""
         outputs = []
+        chunks: list[bytes] = []
         for name, value in zip(answer.output_names, answer.outputs, strict=True):
             if batch.wanted is not None and name not in batch.wanted:
                 continue
@@ -222,14 +254,18 @@ class OpenInferenceProtocol(ScoringProtocol):
                 )
                 continue
             data: Any = arr.ravel()
-            outputs.append(
-                {
-                    "name": name,
-                    "shape": list(arr.shape),
-                    "datatype": datatype_of(arr.dtype),
-                    "data": data.tolist() if data.dtype == np.object_ else data,
-                }
-            )
+            entry: dict[str, Any] = {
+                "name": name,
+                "shape": list(arr.shape),
+                "datatype": datatype_of(arr.dtype),
+            }
+            if batch.binary is True or (batch.binary and name in batch.binary):
+                raw = binary_bytes(data)
+                entry["parameters"] = {"binary_data_size": len(raw)}
+                chunks.append(raw)
+            else:
+                entry["data"] = data.tolist() if data.dtype == np.object_ else data
+            outputs.append(entry)
         if batch.wanted is not None:
             unknown = sorted(set(batch.wanted) - set(answer.output_names))
             if unknown:
@@ -246,7 +282,11 @@ class OpenInferenceProtocol(ScoringProtocol):
         }
         if batch.request_id is not None:
             doc["id"] = batch.request_id
-        return orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY)
+        head = orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY)
+        if not chunks:
+            return head
+        size = (b"inference-header-content-length", str(len(head)).encode())
+        return Payload.of(head + b"".join(chunks), b"application/octet-stream", (size,))
 
     def error_body(self, code: str, message: str, details: Any = None) -> bytes:
         """The protocol's ``{"error": "<message>"}``."""
