@@ -26,12 +26,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from trainyard.client._scope import Scope, body, iter_pages
+from trainyard.client._submitted import SubmittedJob
 from trainyard.client.assets import CodeAssets, DataAssets
 from trainyard.client.run import Run
 from trainyard.client.sweeps import Sweep
 from trainyard.core.jobs import JobStatus, parse_ref
-from trainyard.errors import InvalidArgument
-from trainyard.schemas import Run as RunInfo
 from trainyard.schemas.jobs import Job as JobInfo
 from trainyard.schemas.jobs import JobCreate, JobList, SweepJob, SweepJobCreate
 
@@ -51,12 +50,11 @@ def _is_remote(path: str) -> bool:
     )
 
 
-class Job:
+class Job(SubmittedJob[JobInfo]):
     """A submitted job. Made by ``ws.jobs.create`` or ``ws.jobs.get``."""
 
-    def __init__(self, scope: Scope, info: JobInfo) -> None:
-        self._scope = scope
-        self.info = info
+    _model = JobInfo
+    _kind = "job"
 
     @property
     def name(self) -> str:
@@ -73,13 +71,9 @@ class Job:
         """The job's status now (asks the server)."""
         return self.refresh().info.status
 
-    def __repr__(self) -> str:
-        return f"Job(name={self.name!r}, status={self.info.status.value})"
-
     def refresh(self) -> Job:
         """Read the job again from the server."""
-        self.info = JobInfo.model_validate(self._scope.request("GET", "jobs", self.name))
-        return self
+        return self._read()
 
     def wait(self, timeout: float | None = None, poll: float = 0.5) -> JobStatus:
         """Block until the job ends; its final status.
@@ -87,17 +81,11 @@ class Job:
         Raises:
             TimeoutError: it had not ended after ``timeout`` seconds.
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while not self.refresh().info.status.is_terminal:
-            if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(f"job {self.name} is still {self.info.status.value}")
-            time.sleep(poll)
-        return self.info.status
+        return self._wait(timeout, poll)
 
     def cancel(self) -> Job:
         """Cancel the job (a running one ends once its process group is gone)."""
-        self.info = JobInfo.model_validate(self._scope.request("POST", "jobs", self.name, "cancel"))
-        return self
+        return self._cancel()
 
     def read_log(self, stream: str = "stdout", offset: int = 0) -> tuple[bytes, int, bool]:
         """Bytes of ``stdout`` or ``stderr`` from ``offset``: ``(data, next offset, complete)``."""
@@ -131,10 +119,7 @@ class Job:
 
     def get_run(self) -> Run:
         """The job's run (metrics, params, artifacts)."""
-        if self.run_id is None:
-            raise InvalidArgument(f"job {self.name} has no run")
-        data = self._scope.request("GET", "runs", self.run_id)
-        return Run(self._scope, RunInfo.model_validate(data), owns_status=False)
+        return self._get_run()
 
     def download(self, output_dir: StrPath = ".") -> list[Path]:
         """Download the job's outputs and logs into ``output_dir`` (paths as in its run)."""

@@ -20,11 +20,10 @@ import sys
 import time
 from typing import IO, TYPE_CHECKING, Any
 
-from trainyard.client._scope import Scope
+from trainyard.client._submitted import SubmittedJob
 from trainyard.client.run import Run
 from trainyard.core.jobs import JobStatus
 from trainyard.errors import InvalidArgument
-from trainyard.schemas import Run as RunInfo
 from trainyard.schemas.jobs import SweepJob
 from trainyard.schemas.sweeps import SweepTrial
 
@@ -32,12 +31,11 @@ if TYPE_CHECKING:
     import pandas
 
 
-class Sweep:
+class Sweep(SubmittedJob[SweepJob]):
     """A submitted sweep job. Made by ``ws.jobs.create_sweep``, ``ws.jobs.get`` or ``submit``."""
 
-    def __init__(self, scope: Scope, info: SweepJob) -> None:
-        self._scope = scope
-        self.info = info
+    _model = SweepJob
+    _kind = "sweep"
 
     @property
     def name(self) -> str:
@@ -59,13 +57,9 @@ class Sweep:
         """The trials as last read (see :meth:`refresh`)."""
         return self.info.trials
 
-    def __repr__(self) -> str:
-        return f"Sweep(name={self.name!r}, status={self.info.status.value})"
-
     def refresh(self) -> Sweep:
         """Read the sweep and its trials again."""
-        self.info = SweepJob.model_validate(self._scope.request("GET", "jobs", self.name))
-        return self
+        return self._read()
 
     def wait(self, timeout: float | None = None, poll: float = 0.5) -> JobStatus:
         """Block until the sweep ends; its final status.
@@ -73,12 +67,7 @@ class Sweep:
         Raises:
             TimeoutError: it had not ended after ``timeout`` seconds.
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while not self.refresh().info.status.is_terminal:
-            if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(f"sweep {self.name} is still {self.info.status.value}")
-            time.sleep(poll)
-        return self.info.status
+        return self._wait(timeout, poll)
 
     def stream(self, out: IO[str] | None = None, poll: float = 0.5) -> JobStatus:
         """Print each trial's changes of status until the sweep ends; its final status."""
@@ -101,9 +90,7 @@ class Sweep:
 
     def cancel(self) -> Sweep:
         """Cancel the sweep: its live trials are canceled, then it ends Canceled."""
-        data = self._scope.request("POST", "jobs", self.name, "cancel")
-        self.info = SweepJob.model_validate(data)
-        return self
+        return self._cancel()
 
     def best_trial(self) -> SweepTrial | None:
         """The completed trial with the best objective (as last read), or None."""
@@ -142,7 +129,4 @@ class Sweep:
 
     def get_run(self) -> Run:
         """The sweep's run (the best trial's parameters and objective once it completed)."""
-        if self.run_id is None:
-            raise InvalidArgument(f"sweep {self.name} has no run")
-        data = self._scope.request("GET", "runs", self.run_id)
-        return Run(self._scope, RunInfo.model_validate(data), owns_status=False)
+        return self._get_run()
