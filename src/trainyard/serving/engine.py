@@ -14,6 +14,11 @@
    on a replica's thread within ``timeout_ms`` (504);
 5. encode; queue the mirror copy and the request log line (neither waits); count the metrics;
    release the lease.
+
+:meth:`Scoring.score_body` does the same for a body the server has already read, without an
+await when the model runs inline (it returns a coroutine otherwise). Both share
+:meth:`Scoring._scored` from the lease on; whoever finishes a request (``_scored`` itself, or
+the ``_owned`` coroutine it hands back) releases the lease and counts it.
 """
 
 from __future__ import annotations
@@ -104,31 +109,12 @@ class Scoring:
             TrainyardError: as :meth:`score`.
         """
         start = perf_counter()
-        target: Target | None = None
-        later = False
         try:
             route, target = self.lease(workspace, name, authorization, wanted, version)
-            try:
-                limits = target.limits
-                if len(body) > limits.max_body_bytes:
-                    raise too_large("bytes", len(body), limits.max_body_bytes, target.name)
-                batch = self._decode(protocol, body, target, json_length)
-                batcher = target.batcher
-                if batcher is not None and batch.rows <= batcher.request_rows:
-                    later = True
-                    return self._batched(protocol, route, target, batcher, batch, start)
-                if batch.rows > target.runtime.model.inline_rows:
-                    later = True
-                    return self._later(protocol, route, target, batch, start)
-                payload = self._inline(protocol, route, target, batch)
-            finally:
-                if not later:
-                    target.runtime.release()
-            target.series.done(perf_counter() - start, batch.rows)
-            return payload, target
         except TrainyardError as exc:
-            self._failed(workspace, name, target, start, exc)
+            self._failed(workspace, name, None, start, exc)
             raise
+        return self._scored(protocol, route, target, body, json_length, start)
 
     async def score(
         self,
@@ -142,26 +128,95 @@ class Scoring:
         version: str | None = None,
         json_length: int | None = None,
     ) -> tuple[bytes, Target]:
-        """Score one request; the answer body and the target that answered.
+        """Score one request whose body ``read_body`` reads (within the deployment's
+        ``max_body_bytes``); the answer body and the target that answered.
 
         Raises:
             TrainyardError: the error to answer (its code gives the status; ``http_status``,
                 when set, overrides it).
         """
         start = perf_counter()
-        target: Target | None = None
         try:
             route, target = self.lease(workspace, name, authorization, wanted, version)
+        except TrainyardError as exc:
+            self._failed(workspace, name, None, start, exc)
+            raise
+        limit = target.limits.max_body_bytes
+        try:
+            if length is not None and length > limit:
+                raise too_large("bytes", length, limit, target.name)
+            body = await read_body(limit)
+        except BaseException as exc:  # the client went away, or a refusal: give the lease back
+            target.runtime.release()
+            if isinstance(exc, TrainyardError):
+                self._failed(workspace, name, target, start, exc)
+            raise
+        if len(body) > INLINE_BODY_BYTES and len(body) <= limit:  # decoded on a thread too
+            return await self._owned(
+                self._threaded_body(protocol, route, target, body, json_length),
+                route,
+                target,
+                start,
+            )
+        result = self._scored(protocol, route, target, body, json_length, start)
+        return result if isinstance(result, tuple) else await result
+
+    # ------------------------------------------------------------------ one leased request
+    def _scored(
+        self,
+        protocol: ScoringProtocol,
+        route: Route,
+        target: Target,
+        body: bytes,
+        json_length: int | None,
+        start: float,
+    ) -> tuple[bytes, Target] | Coroutine[Any, Any, tuple[bytes, Target]]:
+        """Check, decode and run a leased request (it owns the lease from here): the answer
+        now when the model runs inline, else a coroutine awaiting the batch or the thread."""
+        later = False
+        try:
             try:
-                payload, batch = await self._run(
-                    protocol, route, target, length, read_body, json_length
-                )
+                limit = target.limits.max_body_bytes
+                if len(body) > limit:
+                    raise too_large("bytes", len(body), limit, target.name)
+                batch = self._decode(protocol, body, target, json_length)
+                batcher = target.batcher
+                if batcher is not None and batch.rows <= batcher.request_rows:
+                    later = True
+                    work = self._in_batch(protocol, route, target, batcher, batch)
+                    return self._owned(work, route, target, start)
+                if batch.rows > target.runtime.model.inline_rows:
+                    later = True
+                    return self._owned(
+                        self._threaded(protocol, route, target, batch), route, target, start
+                    )
+                payload = self._inline(protocol, route, target, batch)
             finally:
-                target.runtime.release()
+                if not later:
+                    target.runtime.release()
             target.series.done(perf_counter() - start, batch.rows)
             return payload, target
         except TrainyardError as exc:
-            self._failed(workspace, name, target, start, exc)
+            self._failed(route.workspace, route.name, target, start, exc)
+            raise
+
+    async def _owned(
+        self,
+        work: Coroutine[Any, Any, tuple[bytes, int]],
+        route: Route,
+        target: Target,
+        start: float,
+    ) -> tuple[bytes, Target]:
+        """Await ``work`` (the answer and its row count), then give the lease back and count."""
+        try:
+            try:
+                payload, rows = await work
+            finally:
+                target.runtime.release()
+            target.series.done(perf_counter() - start, rows)
+            return payload, target
+        except TrainyardError as exc:
+            self._failed(route.workspace, route.name, target, start, exc)
             raise
 
     def _failed(
@@ -172,91 +227,45 @@ class Scoring:
             series = self.host.metrics.series(workspace, name, "")
         series.failed(perf_counter() - start, exc.code)
 
-    async def _later(
-        self, protocol: ScoringProtocol, route: Route, target: Target, batch: Batch, start: float
-    ) -> tuple[bytes, Target]:
-        """The rest of :meth:`score_body` on a replica's thread; it owns the lease."""
-        try:
-            try:
-                outputs, payload = await target.runtime.run_async(
-                    lambda run: self._finish(protocol, route, target, batch, run),
-                    target.limits.timeout_ms / 1000,
-                )
-            finally:
-                target.runtime.release()
-            self._after(route, target, batch, outputs)
-            target.series.done(perf_counter() - start, batch.rows)
-            return payload, target
-        except TrainyardError as exc:
-            self._failed(route.workspace, route.name, target, start, exc)
-            raise
-
-    async def _batched(
-        self,
-        protocol: ScoringProtocol,
-        route: Route,
-        target: Target,
-        batcher: Batcher,
-        batch: Batch,
-        start: float,
-    ) -> tuple[bytes, Target]:
-        """The rest of :meth:`score_body` for a batched request; it owns the lease."""
-        try:
-            try:
-                payload = await self._in_batch(protocol, route, target, batcher, batch)
-            finally:
-                target.runtime.release()
-            target.series.done(perf_counter() - start, batch.rows)
-            return payload, target
-        except TrainyardError as exc:
-            self._failed(route.workspace, route.name, target, start, exc)
-            raise
-
     async def _in_batch(
         self, protocol: ScoringProtocol, route: Route, target: Target, batcher: Batcher, b: Batch
-    ) -> bytes:
+    ) -> tuple[bytes, int]:
         """Wait for this request's rows of its batch's run; its answer (mirror and log queued)."""
         outputs = await batcher.submit(b.feeds, b.rows)
         payload = protocol.encode(b, _answer(route, target, outputs))
         self._after(route, target, b, outputs)
-        return payload
+        return payload, b.rows
 
-    async def _run(
+    async def _threaded(
+        self, protocol: ScoringProtocol, route: Route, target: Target, batch: Batch
+    ) -> tuple[bytes, int]:
+        """Run and encode on a replica's thread, within ``timeout_ms``."""
+        outputs, payload = await target.runtime.run_async(
+            lambda run: self._finish(protocol, route, target, batch, run),
+            target.limits.timeout_ms / 1000,
+        )
+        self._after(route, target, batch, outputs)
+        return payload, batch.rows
+
+    async def _threaded_body(
         self,
         protocol: ScoringProtocol,
         route: Route,
         target: Target,
-        length: int | None,
-        read_body: ReadBody,
+        body: bytes,
         json_length: int | None,
-    ) -> tuple[bytes, Batch]:
-        limits = target.limits
-        if length is not None and length > limits.max_body_bytes:
-            raise too_large("bytes", length, limits.max_body_bytes, target.name)
-        body = await read_body(limits.max_body_bytes)
-        if len(body) > limits.max_body_bytes:
-            raise too_large("bytes", len(body), limits.max_body_bytes, target.name)
-        runtime = target.runtime
-        timeout = limits.timeout_ms / 1000
-        if len(body) <= INLINE_BODY_BYTES:
-            batch = self._decode(protocol, body, target, json_length)
-            batcher = target.batcher
-            if batcher is not None and batch.rows <= batcher.request_rows:
-                return await self._in_batch(protocol, route, target, batcher, batch), batch
-            if batch.rows <= runtime.model.inline_rows:
-                return self._inline(protocol, route, target, batch), batch
-            outputs, payload = await runtime.run_async(
-                lambda run: self._finish(protocol, route, target, batch, run), timeout
-            )
-        else:
+    ) -> tuple[bytes, int]:
+        """A large body: decode it on the replica's thread too (the event loop stays free)."""
 
-            def work(run: Callable[..., list[Any]]) -> tuple[Batch, list[Any], bytes]:
-                b = self._decode(protocol, body, target, json_length)
-                return (b, *self._finish(protocol, route, target, b, run))
+        def work(run: Callable[..., list[Any]]) -> tuple[Batch, list[Any], bytes]:
+            b = self._decode(protocol, body, target, json_length)
+            return (b, *self._finish(protocol, route, target, b, run))
 
-            batch, outputs, payload = await runtime.run_async(work, timeout)
+        batch, outputs, payload = await target.runtime.run_async(
+            work, target.limits.timeout_ms / 1000
+        )
         self._after(route, target, batch, outputs)
-        return payload, batch
+        return payload, batch.rows
 
     def _inline(
         self, protocol: ScoringProtocol, route: Route, target: Target, batch: Batch
