@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from trainyard.errors import TrainyardError
 from trainyard.server.errors import STATUS_BY_CODE
-from trainyard.server.scoring_asgi import NATIVE, ScoringEndpoint
+from trainyard.server.scoring_asgi import DEFAULT_WORKSPACE, NATIVE, ScoringEndpoint
 from trainyard.serving import Scoring
 from trainyard.serving.metrics import CONTENT_TYPE
 from trainyard.serving.protocols import OpenInferenceProtocol, ScoringProtocol
@@ -32,7 +32,6 @@ from trainyard.serving.routing import Route as EndpointRoute
 log = logging.getLogger("trainyard.server")
 
 JSON = "application/json"
-DEFAULT_WORKSPACE = "default"
 WORKSPACE_HEADER = "x-trainyard-workspace"
 DEPLOYMENT_HEADER = "x-trainyard-deployment"
 

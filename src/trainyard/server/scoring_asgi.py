@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from trainyard.errors import InvalidArgument, TrainyardError
 from trainyard.server.errors import STATUS_BY_CODE
@@ -83,16 +83,28 @@ def scoring_route(path: str) -> tuple[str, ScoringProtocol, str | None] | None:
     return name, protocol, version
 
 
-def request_headers(
-    headers: Iterable[tuple[bytes, bytes]],
-) -> tuple[str | None, str | None, str | None, int | None, int | None]:
-    """The headers scoring reads: authorization, workspace, deployment, content-length and
-    ``Inference-Header-Content-Length`` (the OIP binary tensor extension's JSON length).
+class RequestHeaders(NamedTuple):
+    """The headers scoring reads, from one pass over the request's headers."""
+
+    authorization: str | None
+    workspace: str
+    deployment: str | None
+    length: int | None
+    """``Content-Length``."""
+    json_length: int | None
+    """``Inference-Header-Content-Length`` (the OIP binary tensor extension's JSON length)."""
+    chunked: bool
+    """A ``Transfer-Encoding`` was sent."""
+
+
+def request_headers(headers: Iterable[tuple[bytes, bytes]]) -> RequestHeaders:
+    """Read the request's headers once (the workspace defaults to ``default``).
 
     Raises:
         InvalidArgument: an ``Inference-Header-Content-Length`` that is not a byte count.
     """
     authorization = workspace = deployment = length = json_length = None
+    chunked = False
     for key, value in headers:
         if key == b"authorization":
             authorization = value.decode("latin-1")
@@ -108,7 +120,11 @@ def request_headers(
                     f"Inference-Header-Content-Length must be a byte count, got {value!r}"
                 )
             json_length = int(value)
-    return authorization, workspace, deployment, length, json_length
+        elif key == b"transfer-encoding":
+            chunked = True
+    return RequestHeaders(
+        authorization, workspace or DEFAULT_WORKSPACE, deployment, length, json_length, chunked
+    )
 
 
 def error_answer(
@@ -135,9 +151,7 @@ async def handle(
 ) -> None:
     """Answer one scoring request (see the module docstring)."""
     try:
-        authorization, workspace, deployment, length, json_length = request_headers(
-            scope["headers"]
-        )
+        h = request_headers(scope["headers"])
     except InvalidArgument as exc:
         await _send(send, *error_answer(protocol, exc, scope.get("path", "")))
         return
@@ -161,14 +175,14 @@ async def handle(
     try:
         payload, target = await scoring.score(
             protocol,
-            workspace or DEFAULT_WORKSPACE,
+            h.workspace,
             name,
-            authorization,
-            deployment,
-            length,
+            h.authorization,
+            h.deployment,
+            h.length,
             read,
             version,
-            json_length,
+            h.json_length,
         )
     except ClientGone:
         return

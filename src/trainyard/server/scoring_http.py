@@ -28,8 +28,8 @@ from typing import Any
 
 from trainyard.errors import InvalidArgument
 from trainyard.server.scoring_asgi import (
-    DEFAULT_WORKSPACE,
     Receive,
+    RequestHeaders,
     Scope,
     Send,
     _send,
@@ -65,37 +65,21 @@ def scoring_of(app: Any) -> Scoring | None:
 class _Taken:
     """A scoring request being read by the protocol itself."""
 
-    __slots__ = (
-        "authorization",
-        "body",
-        "deployment",
-        "json_length",
-        "name",
-        "path",
-        "protocol",
-        "version",
-        "workspace",
-    )
+    __slots__ = ("body", "headers", "name", "path", "protocol", "version")
 
     def __init__(
         self,
         name: str,
         protocol: ScoringProtocol,
         path: str,
-        authorization: str | None,
-        workspace: str,
-        deployment: str | None,
         version: str | None,
-        json_length: int | None,
+        headers: RequestHeaders,
     ) -> None:
         self.name = name
         self.protocol = protocol
         self.path = path
-        self.authorization = authorization
-        self.workspace = workspace
-        self.deployment = deployment
         self.version = version
-        self.json_length = json_length
+        self.headers = headers
         self.body: list[bytes] = []
 
 
@@ -132,15 +116,16 @@ if HttpToolsProtocol is not None:
             body = b"".join(taken.body)
             assert self.scoring is not None
             try:
+                h = taken.headers
                 result = self.scoring.score_body(
                     taken.protocol,
-                    taken.workspace,
+                    h.workspace,
                     taken.name,
-                    taken.authorization,
-                    taken.deployment,
+                    h.authorization,
+                    h.deployment,
                     body,
                     taken.version,
-                    taken.json_length,
+                    h.json_length,
                 )
             except Exception as exc:
                 self._write(*error_answer(taken.protocol, exc, taken.path))
@@ -172,18 +157,14 @@ if HttpToolsProtocol is not None:
             found = scoring_route(path)
             if found is None:
                 return None
-            chunked = any(k == b"transfer-encoding" for k, _ in self.headers)
             try:
-                authorization, workspace, deployment, length, json_length = request_headers(
-                    self.headers
-                )
+                headers = request_headers(self.headers)
             except InvalidArgument:
                 return None  # the ASGI path answers the 400
-            if chunked or length is None or length > INLINE_BODY_BYTES:
+            if headers.chunked or headers.length is None or headers.length > INLINE_BODY_BYTES:
                 return None
             name, protocol, version = found
-            ws = workspace or DEFAULT_WORKSPACE
-            return _Taken(name, protocol, path, authorization, ws, deployment, version, json_length)
+            return _Taken(name, protocol, path, version, headers)
 
         def _write(self, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
             """The whole answer in one write, then uvicorn's keep-alive bookkeeping."""
