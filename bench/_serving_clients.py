@@ -182,6 +182,52 @@ def paired_rounds(
     return best(served), (best(alone) if alone else None)
 
 
+ECHO_SERVER = """
+import socket
+
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(1)
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept()
+c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+while data := c.recv(65536):
+    c.sendall(data)
+"""
+
+
+def echo_floor(cpus: set[int] | None, exchanges: int = 20_000) -> float:
+    """The round trip, in microseconds, of 500 bytes between this process and an echo server
+    (two Python processes, one loopback socket, no HTTP): the floor under every HTTP figure.
+    With ``cpus``, both processes run on those CPUs only (this one for the measure alone)."""
+    before = os.sched_getaffinity(0)
+    if cpus is not None:
+        os.sched_setaffinity(0, cpus)  # the echo server inherits it
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", ECHO_SERVER], stdout=subprocess.PIPE, start_new_session=True
+        )
+        try:
+            assert proc.stdout is not None
+            port = int(proc.stdout.readline())
+            with socket.create_connection(("127.0.0.1", port)) as sock:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                message, best_us = b"x" * 500, float("inf")
+                for _ in range(3):
+                    start = time.perf_counter()
+                    for _ in range(exchanges):
+                        sock.sendall(message)
+                        got = len(sock.recv(65536))
+                        while got < len(message):
+                            got += len(sock.recv(65536))
+                    best_us = min(best_us, (time.perf_counter() - start) / exchanges * 1e6)
+            return best_us
+        finally:
+            stop_group(proc)
+    finally:
+        os.sched_setaffinity(0, before)
+
+
 def free_port() -> int:
     """A loopback TCP port nobody listens on."""
     import socket
@@ -191,7 +237,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def stop_group(proc: subprocess.Popen[bytes]) -> None:
+def stop_group(proc: subprocess.Popen[Any]) -> None:
     """SIGTERM the process group this benchmark started (the server and its workers)."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGTERM)
@@ -210,7 +256,7 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, seconds: float
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited with {proc.returncode}:\n{log.read_text()}")
+            raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}:\n{log.read_text()}")
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(url, timeout=2).status_code == 200:
                 return

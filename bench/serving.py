@@ -4,6 +4,16 @@
     python bench/serving.py --quick      # fewer requests (about 30 s)
     python bench/serving.py --no-mlflow  # Trainyard and ONNX Runtime only
     python bench/serving.py --json out.json
+    python bench/serving.py --placement free   # let the kernel place client and servers
+
+Placement. By default this process pins itself to one CPU before it starts anything, so the
+client, the servers (Trainyard's and MLflow's) and ONNX Runtime in-process all run on that CPU:
+with one connection and one request at a time nothing runs in parallel anyway, and every
+figure is then the work of a request (client, kernel, server) rather than the time a virtual
+machine takes to wake a halted CPU. On the 2-CPU Firecracker VM this was written on, that
+wake-up is most of a single-row request: two Python processes exchanging 500 bytes take about
+13 us per round trip on one CPU and about 54 us on two. Both floors are measured and printed in
+every run, and ``--placement free`` measures everything unpinned.
 
 The model: a fitted 100-tree ``GradientBoostingRegressor`` (depth 3) on 20 features, registered
 through the SDK (``run.register_model``: converted to ONNX, parity-checked, uploaded), deployed
@@ -56,6 +66,7 @@ from _serving_clients import (
     InProcess,
     binary_bodies,
     bodies,
+    echo_floor,
     free_port,
     mlflow_server,
     paired_rounds,
@@ -284,6 +295,12 @@ def report(r: dict[str, Any]) -> bool:
         "[dim]ratio: Trainyard / ONNX Runtime (latency: how many times longer; throughput: the "
         "fraction kept). Trainyard / MLflow: how many times better.[/dim]"
     )
+    floor = r["floor_us"]
+    console.print(
+        f"[dim]placement: {r['placement']}. Loopback floor (500 bytes echoed between two Python "
+        f"processes, no HTTP): {floor['one-cpu']:.0f} us per round trip on one CPU, "
+        f"{floor['free']:.0f} us placed freely.[/dim]"
+    )
     console.print(f"[dim]{r['machine']}[/dim]")
     return met
 
@@ -294,6 +311,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer requests")
     parser.add_argument("--no-mlflow", action="store_true", help="skip MLflow's scoring server")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--placement",
+        choices=["one-cpu", "free"],
+        default="one-cpu",
+        help="one-cpu (default): client and servers pinned to one CPU; free: the kernel's choice",
+    )
     args = parser.parse_args(argv)
     q = args.quick
     sizes = {
@@ -302,6 +325,10 @@ def main(argv: list[str] | None = None) -> int:
         "mlflow_single": 500 if q else 2_000,
         "mlflow_hundred": 200 if q else 500,
     }
+    cpu = min(os.sched_getaffinity(0))
+    floor = {"one-cpu": echo_floor({cpu}), "free": echo_floor(None)}
+    if args.placement == "one-cpu":
+        os.sched_setaffinity(0, {cpu})  # every process started from here on inherits it
     model, sample = fitted_model()
     global FIRST
     FIRST = orjson.dumps({"inputs": sample[:1].tolist()})
@@ -310,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {platform.python_version()}, load average before "
         f"{os.getloadavg()[0]:.1f}, {time.strftime('%Y-%m-%d %H:%M')}",
         "sizes": sizes,
+        "placement": f"one CPU (CPU {cpu})" if args.placement == "one-cpu" else "free",
+        "floor_us": floor,
     }
     results.update(trainyard_figures(model, sample, sizes))
     if not args.no_mlflow:

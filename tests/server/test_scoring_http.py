@@ -11,6 +11,7 @@ protocol with a recording transport to show when the answer is written.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -356,3 +357,34 @@ def test_heavy_requests_are_handed_over_and_keep_their_place(stack: Stack) -> No
         assert runtime.in_flight == 0  # the lease was given back
 
     asyncio.run(go())
+
+
+def test_taken_requests_are_in_the_access_log(stack: Stack) -> None:
+    stack.register("m", scale_model(2.0))
+    stack.service.create_endpoint(WS, "ep", AuthMode.NONE)
+    stack.service.create_deployment(WS, "ep", "blue", "m:1")
+    lines: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    body = orjson.dumps({"inputs": [[1.0, 2.0, 3.0]]})
+
+    async def go() -> None:
+        protocol, transport = _protocol(_app(stack), asyncio.get_running_loop())
+        assert protocol.access_log  # uvicorn's default: access_log=True
+        protocol.access_logger.addHandler(Keep())  # after the Config set up logging
+        protocol.data_received(post("/endpoints/ep/score", body))  # taken
+        protocol.data_received(post("/endpoints/nope/score", body))  # taken, answered 404
+        protocol.data_received(post("/endpoints/ep/score", body, chunked=True))  # ASGI
+        for _ in range(50):
+            await asyncio.sleep(0)
+        assert len(transport.writes) == 4
+
+    asyncio.run(go())
+    assert lines == [
+        '127.0.0.1:2 - "POST /endpoints/ep/score HTTP/1.1" 200',
+        '127.0.0.1:2 - "POST /endpoints/nope/score HTTP/1.1" 404',
+        '127.0.0.1:2 - "POST /endpoints/ep/score HTTP/1.1" 200',
+    ]

@@ -25,6 +25,9 @@ def serve(
         Path | None, typer.Option(help="Data folder (default $TRAINYARD_HOME or ~/.trainyard).")
     ] = None,
     log_level: Annotated[str, typer.Option(help="Log level.")] = "info",
+    access_log: Annotated[
+        bool, typer.Option("--access-log", help="Log a line per request (uvicorn's access log).")
+    ] = False,
 ) -> None:
     """Start scoring replicas: the scoring routes, health and /metrics, no API.
 
@@ -58,7 +61,7 @@ def serve(
             port=settings.port,
             workers=workers,
             log_level=log_level.lower(),
-            access_log=False,
+            access_log=access_log,
             http=http_protocol(),
             server_header=False,
         )

@@ -37,6 +37,9 @@ def up(
         Path | None, typer.Option(help="Data folder (default $TRAINYARD_HOME or ~/.trainyard).")
     ] = None,
     log_level: Annotated[str, typer.Option(help="Server log level.")] = "info",
+    access_log: Annotated[
+        bool, typer.Option("--access-log", help="Log a line per request (uvicorn's access log).")
+    ] = False,
 ) -> None:
     """Start the platform: API, web UI and scheduler in one process."""
     import uvicorn
@@ -60,7 +63,7 @@ def up(
         host=settings.host,
         port=settings.port,
         log_level=log_level.lower(),
-        access_log=False,
+        access_log=access_log,
         http=http_protocol(),
         server_header=False,
     )

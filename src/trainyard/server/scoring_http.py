@@ -128,11 +128,11 @@ if HttpToolsProtocol is not None:
                     h.json_length,
                 )
             except Exception as exc:
-                self._write(*error_answer(taken.protocol, exc, taken.path))
+                self._write(taken, *error_answer(taken.protocol, exc, taken.path))
                 return
             if isinstance(result, tuple):
                 payload, target = result
-                self._write(200, payload, target.headers)
+                self._write(taken, 200, payload, target.headers)
             else:
                 self._hand_over(taken, result)
 
@@ -166,10 +166,22 @@ if HttpToolsProtocol is not None:
             name, protocol, version = found
             return _Taken(name, protocol, path, version, headers)
 
-        def _write(self, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
-            """The whole answer in one write, then uvicorn's keep-alive bookkeeping."""
+        def _write(
+            self, taken: _Taken, status: int, body: bytes, headers: list[tuple[bytes, bytes]]
+        ) -> None:
+            """The whole answer in one write, then uvicorn's keep-alive bookkeeping (and its
+            access log line, when the server logs requests)."""
             if self.transport.is_closing():
                 return
+            if self.access_log:
+                self.access_logger.info(  # uvicorn's format: its formatter reads these five
+                    '%s - "%s %s HTTP/%s" %d',
+                    f"{self.client[0]}:{self.client[1]}" if self.client else "",
+                    "POST",
+                    taken.path,
+                    "1.1",
+                    status,
+                )
             content_type, headers = answer_headers(body, headers)
             parts = [STATUS_LINE[status]]
             for key, value in self.server_state.default_headers:
