@@ -107,9 +107,12 @@ def post(
 def scoring_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    """A real server; ``threaded`` runs every taken request on a replica thread."""
-    env = {"TRAINYARD_SCORING_INLINE_US": "0"} if request.param == "threaded" else {}
-    srv = start_server(tmp_path_factory.mktemp("home"), env)
+    """A real server; ``threaded`` runs every taken request on a replica thread; ``inline`` has
+    its access log on."""
+    threaded = request.param == "threaded"
+    env = {"TRAINYARD_SCORING_INLINE_US": "0"} if threaded else {}
+    args = [] if threaded else ["--access-log"]
+    srv = start_server(tmp_path_factory.mktemp("home"), env, extra_args=args)
     try:
         yield srv
     finally:
@@ -192,6 +195,12 @@ def test_taken_and_asgi_requests_answer_alike(
         assert statuses == [200] * 6 + [400, 400, 401, 401, 404, 404, 404, 404, 400, 400]
     finally:
         conn.close()
+    log = scoring_server.log()
+    if "--access-log" in scoring_server.extra_args:  # both ways of answering are logged
+        for (path, _, _), status in zip(cases(endpoints), statuses, strict=True):
+            assert log.count(f'"POST {path} HTTP/1.1" {status}') >= 2, (path, status)
+    else:
+        assert '"POST /endpoints/' not in log  # off by default
 
 
 def test_pipelined_requests_are_answered_in_order(
