@@ -6,9 +6,12 @@ register a guard on :class:`~trainyard.registry.RegistryService` when the app is
 (``add_delete_guard``); every guard is called with the :class:`Deletion` before anything is
 deleted, and one that raises (``Conflict``, naming who uses what) stops it: nothing is deleted.
 
-The check comes before the deletion's own transaction, so it is not atomic with it: a user of
-the version recorded between the two is not seen. Guards are for telling people what they are
-about to break, not a lock.
+The guards run and the rows are deleted under :attr:`DeleteGuards.deletion_lock`. A service
+that records a new user of a version (serving, a deployment) holds the same lock while it checks
+that the version still exists and writes: in one server process the two cannot interleave, so
+either the deletion sees the new user and refuses, or the new user sees the version gone. (Two
+API processes on one database do not share the lock: there, a user recorded between another
+process's check and delete is not seen.)
 
 Example::
 
@@ -21,6 +24,7 @@ Example::
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -45,6 +49,13 @@ class DeleteGuards:
     """The guards of a registry service (a mixin of ``RegistryService``)."""
 
     _delete_guards: list[DeleteGuard]
+    _deletion_lock: threading.RLock
+
+    @property
+    def deletion_lock(self) -> threading.RLock:
+        """Held while a deletion runs its guards and deletes the rows; hold it while checking
+        that a version still exists and recording a use of it (see the module)."""
+        return self._deletion_lock
 
     def add_delete_guard(self, guard: DeleteGuard) -> None:
         """Call ``guard`` before every deletion of a version or a model (see the module)."""

@@ -99,10 +99,11 @@ class ModelsMixin(DeleteGuards):
             Conflict: a delete guard refused (e.g. a deployment serves one of its versions);
                 nothing is deleted.
         """
-        if self._guarded():
-            versions = tuple(self._all_versions(workspace, name))  # NotFound if no model
-            self._check_deletion(Deletion(workspace, name, versions, whole_model=True))
-        self.store.delete_model(workspace, name)
+        with self._deletion_lock:
+            if self._guarded():
+                versions = tuple(self._all_versions(workspace, name))  # NotFound if no model
+                self._check_deletion(Deletion(workspace, name, versions, whole_model=True))
+            self.store.delete_model(workspace, name)
         self.files.delete(workspace, name)
 
     # ---------------------------------------------------------------- aliases

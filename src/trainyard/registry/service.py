@@ -17,6 +17,8 @@ that records the version, so a version is never visible without its file.
 
 from __future__ import annotations
 
+import threading
+
 from trainyard.registry._inputs import MAX_DESCRIPTION_LENGTH, parity_refusal
 from trainyard.registry.deletion import DeleteGuard
 from trainyard.registry.files import ModelFiles
@@ -48,3 +50,4 @@ class RegistryService(ModelsMixin, VersionsMixin, RegistrationMixin):
         self.tracking = tracking
         self.files = ModelFiles(artifacts)
         self._delete_guards: list[DeleteGuard] = []
+        self._deletion_lock = threading.RLock()

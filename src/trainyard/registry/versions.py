@@ -94,8 +94,9 @@ class VersionsMixin(DeleteGuards):
                 is deleted.
         """
         version = check_version(version)
-        if self._guarded():
-            v = self.store.get_version(workspace, name, version)
-            self._check_deletion(Deletion(workspace, name, (v,), whole_model=False))
-        self.store.delete_version(workspace, name, version)
+        with self._deletion_lock:
+            if self._guarded():
+                v = self.store.get_version(workspace, name, version)
+                self._check_deletion(Deletion(workspace, name, (v,), whole_model=False))
+            self.store.delete_version(workspace, name, version)
         self.files.delete(workspace, name, version)

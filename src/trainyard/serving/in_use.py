@@ -13,8 +13,10 @@ is then a ``Conflict`` (HTTP 409) that names every deployment using it, and noth
 ``details`` lists them: ``{"deployments": [{"endpoint", "deployment", "model", "version",
 "model_id"}, ...]}``. Versions are matched by id, so a renamed model is still recognised.
 
-The check reads the serving store before the registry deletes, in another transaction: a
-deployment recorded between the two is not seen (the window is the length of one delete).
+The guard runs under the registry's deletion lock, which ``ServingService`` also holds while it
+checks that a deployment's version still exists and records it: in one server process, a
+deletion and a new deployment of the same version cannot both succeed. (Two API processes on one
+database do not share that lock.)
 """
 
 from __future__ import annotations

@@ -292,8 +292,9 @@ class ServingService:
         return found
 
     def _still_registered(self, d: Deployment) -> None:
-        """The version was not deleted while it loaded (the registry's delete guard reads the
-        deployments first, so a deletion racing a new deployment is caught here or there)."""
+        """The version was not deleted while it loaded. Called under the registry's deletion
+        lock (``_write``), so a deletion racing a new deployment is refused by its guard or
+        makes this raise ``NotFound``: never both recorded."""
         self.registry.store.get_version_by_id(d.workspace, d.model_id)
 
     def _resolved(self, d: Deployment) -> Deployment:
@@ -306,7 +307,8 @@ class ServingService:
 
     def _write(self, d: Deployment, mutate: Callable[[Endpoint], EndpointChange]) -> Endpoint:
         try:
-            written = self.store.change_endpoint(d.workspace, d.endpoint, mutate, _now())
+            with self.registry.deletion_lock:  # no deletion between the check and the write
+                written = self.store.change_endpoint(d.workspace, d.endpoint, mutate, _now())
         except Exception:
             if self.host is not None:
                 self.host.discard(d.workspace, d.model_id, d.replicas)
