@@ -90,6 +90,35 @@ class Run:
     metrics: dict[str, Metric] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    """A data set a run used, as MLflow describes it (``mlflow.data``).
+
+    One per experiment for each (name, digest): logging the same data again reuses it.
+    ``source`` is the JSON MLflow writes for ``source_type`` (a path, a URL, a table);
+    ``schema`` and ``profile`` are JSON too, or None.
+    """
+
+    name: str
+    digest: str
+    source_type: str
+    source: str
+    schema: str | None = None
+    profile: str | None = None
+
+
+DATASET_CONTEXT_TAG = "mlflow.data.context"
+"""The input tag saying what a data set was used for (``training``, ``eval``...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetInput:
+    """A data set logged as a run's input, with the input's tags (``mlflow.data.context``)."""
+
+    dataset: Dataset
+    tags: dict[str, str] = field(default_factory=dict)
+
+
 class LoggedModelStatus(enum.StrEnum):
     """A logged model is PENDING while its files upload, then READY (or FAILED)."""
 

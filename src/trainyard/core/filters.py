@@ -8,6 +8,10 @@ A filter is comparisons joined by ``and``::
 Each comparison is ``<entity>.<key> <op> <value>``, where the entity is ``metrics``, ``params``,
 ``tags`` or ``attributes`` (singular forms and ``run`` are accepted too), a key with spaces or dots
 is quoted with backticks or double quotes, and a value is a number or a quoted string.
+
+Runs can also be filtered on their dataset inputs, as MLflow does: ``datasets.name``,
+``datasets.digest`` and ``datasets.context`` (the input's ``mlflow.data.context`` tag) with the
+string operators; a run matches when one of its data sets does. They cannot be ordered on.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Literal
 
 from trainyard.errors import InvalidArgument
 
-EntityType = Literal["metric", "param", "tag", "attribute"]
+EntityType = Literal["metric", "param", "tag", "attribute", "dataset"]
 
 _ENTITY_ALIASES: dict[str, EntityType] = {
     "metric": "metric",
@@ -34,7 +38,10 @@ _ENTITY_ALIASES: dict[str, EntityType] = {
     "attributes": "attribute",
     "attr": "attribute",
     "run": "attribute",
+    "dataset": "dataset",
+    "datasets": "dataset",
 }
+DATASET_KEYS = frozenset({"name", "digest", "context"})
 
 STRING_ATTRIBUTES = {"run_id", "run_name", "status", "artifact_uri", "lifecycle_stage"}
 NUMERIC_ATTRIBUTES = {"start_time", "end_time", "created", "duration"}
@@ -51,15 +58,19 @@ ATTRIBUTE_ALIASES = {
 
 @dataclass(frozen=True, slots=True)
 class Attributes:
-    """The attributes one kind of thing can be filtered and ordered on (runs by default)."""
+    """The attributes one kind of thing can be filtered and ordered on (runs by default).
+
+    ``datasets`` says whether ``datasets.*`` filters apply (runs only).
+    """
 
     strings: frozenset[str]
     numbers: frozenset[str]
     aliases: Mapping[str, str]
+    datasets: bool = False
 
 
 RUN_ATTRIBUTES = Attributes(
-    frozenset(STRING_ATTRIBUTES), frozenset(NUMERIC_ATTRIBUTES), ATTRIBUTE_ALIASES
+    frozenset(STRING_ATTRIBUTES), frozenset(NUMERIC_ATTRIBUTES), ATTRIBUTE_ALIASES, datasets=True
 )
 
 NUMERIC_OPS = {"=", "!=", "<", "<=", ">", ">="}
@@ -149,7 +160,8 @@ class _Parser:
             entity = _ENTITY_ALIASES.get(word.lower())
             if entity is None:
                 raise InvalidArgument(
-                    f"unknown entity {word!r}: use metrics., params., tags. or attributes."
+                    f"unknown entity {word!r}: use metrics., params., tags., attributes. or "
+                    "datasets."
                 )
             parts = []
             kind2, key = self.take("a key after the dot")
@@ -212,6 +224,14 @@ def _normalise_attribute(key: str, attributes: Attributes) -> str:
 
 
 def _check(c: Comparison, attributes: Attributes) -> Comparison:
+    if c.entity == "dataset":
+        if not attributes.datasets:
+            raise InvalidArgument("datasets.* filters apply to runs only")
+        if c.key not in DATASET_KEYS:
+            raise InvalidArgument(
+                f"unknown dataset key {c.key!r}: use datasets.name, datasets.digest or "
+                "datasets.context"
+            )
     numeric = c.entity == "metric" or (c.entity == "attribute" and c.key in attributes.numbers)
     if numeric:
         if c.op not in NUMERIC_OPS:
@@ -269,6 +289,8 @@ def parse_order_by(
     for clause in clauses or []:
         p = _Parser(clause)
         entity, key = p.identifier()
+        if entity == "dataset":
+            raise InvalidArgument(f"order_by {clause!r}: runs cannot be ordered by data sets")
         if entity == "attribute":
             key = _normalise_attribute(key, attributes)
         ascending = True

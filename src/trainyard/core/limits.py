@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 
+from trainyard.core.entities import DatasetInput
 from trainyard.errors import InvalidArgument
 
 MAX_NAME_LENGTH = 250
@@ -18,6 +19,15 @@ MAX_TAGS_PER_BATCH = 100
 MAX_RESULTS = 50_000
 DEFAULT_RESULTS = 1_000
 FLOAT_MAX = 1.7976931348623157e308
+MAX_DATASETS_PER_REQUEST = 1000
+MAX_DATASET_NAME_LENGTH = 500
+MAX_DATASET_DIGEST_LENGTH = 36
+MAX_DATASET_SOURCE_TYPE_LENGTH = 36  # the width of MLflow's column
+MAX_DATASET_SOURCE_LENGTH = 65_535
+MAX_DATASET_SCHEMA_LENGTH = 1_048_575
+MAX_DATASET_PROFILE_LENGTH = 16_777_215
+MAX_INPUT_TAG_KEY_LENGTH = 255
+MAX_INPUT_TAG_VALUE_LENGTH = 500
 
 _KEY_RE = re.compile(r"^[\w\-. /:]+$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,62}$")
@@ -79,3 +89,41 @@ def check_name(kind: str, name: object) -> str:
     if len(name) > MAX_NAME_LENGTH:
         raise InvalidArgument(f"{kind} name is {len(name)} characters; the limit is 250")
     return name
+
+
+def _check_text(field: str, value: object, limit: int, required: bool) -> None:
+    if value is None or value == "":
+        if required:
+            raise InvalidArgument(f"Missing value for required parameter '{field}'")
+        return
+    if not isinstance(value, str):
+        raise InvalidArgument(f"'{field}' must be a string, got {type(value).__name__}")
+    if "\x00" in value:
+        raise InvalidArgument(f"'{field}' has a NUL character; remove it")
+    if len(value) > limit:
+        raise InvalidArgument(f"'{field}' is {len(value)} characters; the limit is {limit}")
+
+
+def check_dataset_inputs(inputs: list[DatasetInput]) -> list[DatasetInput]:
+    """Dataset inputs within MLflow's limits; InvalidArgument naming the field otherwise.
+
+    Fields are named as in MLflow's request, e.g. ``datasets[0].dataset.digest``.
+    """
+    if len(inputs) > MAX_DATASETS_PER_REQUEST:
+        raise InvalidArgument(
+            f"{len(inputs)} dataset inputs in one request; the limit is {MAX_DATASETS_PER_REQUEST}"
+        )
+    for i, item in enumerate(inputs):
+        d, at = item.dataset, f"datasets[{i}].dataset"
+        _check_text(f"{at}.name", d.name, MAX_DATASET_NAME_LENGTH, True)
+        _check_text(f"{at}.digest", d.digest, MAX_DATASET_DIGEST_LENGTH, True)
+        _check_text(f"{at}.source_type", d.source_type, MAX_DATASET_SOURCE_TYPE_LENGTH, True)
+        _check_text(f"{at}.source", d.source, MAX_DATASET_SOURCE_LENGTH, True)
+        _check_text(f"{at}.schema", d.schema, MAX_DATASET_SCHEMA_LENGTH, False)
+        _check_text(f"{at}.profile", d.profile, MAX_DATASET_PROFILE_LENGTH, False)
+        for key, value in item.tags.items():
+            _check_text(f"datasets[{i}].tags.key", key, MAX_INPUT_TAG_KEY_LENGTH, True)
+            if not isinstance(value, str):
+                raise InvalidArgument(f"datasets[{i}].tags {key!r} must have a string value")
+            _check_text(f"datasets[{i}].tags.value", value, MAX_INPUT_TAG_VALUE_LENGTH, False)
+    return inputs

@@ -20,6 +20,7 @@ from typing import IO
 
 from trainyard.core.entities import (
     ArtifactInfo,
+    DatasetInput,
     Experiment,
     LifecycleStage,
     LoggedModel,
@@ -144,6 +145,17 @@ class TrackingStore(abc.ABC):
         self, workspace: str, run_id: str, key: str, max_results: int, offset: int
     ) -> tuple[list[Metric], bool]:
         """A page of a metric's points by (step, timestamp), and whether more follow."""
+
+    @abc.abstractmethod
+    def log_inputs(self, workspace: str, run_id: str, inputs: Sequence[DatasetInput]) -> None:
+        """Link the run to data sets, each stored once per (name, digest) in its experiment.
+
+        A data set the run has already is skipped (its first tags stay), as in MLflow.
+        """
+
+    @abc.abstractmethod
+    def run_inputs(self, run_ids: Sequence[str]) -> dict[str, list[DatasetInput]]:
+        """The dataset inputs of each run, in the order they were logged."""
 
     @abc.abstractmethod
     def search_runs(

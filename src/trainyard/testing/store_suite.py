@@ -10,7 +10,7 @@ import math
 import threading
 from collections.abc import Callable
 
-from trainyard.core.entities import LifecycleStage, Metric, RunStatus
+from trainyard.core.entities import Dataset, DatasetInput, LifecycleStage, Metric, RunStatus
 from trainyard.core.filters import parse_filter, parse_order_by
 from trainyard.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
 from trainyard.store._base import TrackingStore
@@ -165,6 +165,38 @@ def check_search(store: TrackingStore) -> None:
     assert not more
 
 
+def check_dataset_inputs(store: TrackingStore) -> None:
+    """Data sets once per (name, digest) in an experiment, linked once per run, and searched."""
+    e = store.create_experiment(WS, "inputs", {}, None)
+    a = store.create_run(WS, e.experiment_id, "a", 1, None, {})
+    b = store.create_run(WS, e.experiment_id, "b", 2, None, {})
+    train = Dataset("iris", "d1", "local", '{"uri": "/tmp/iris.csv"}', '{"cols": 4}', "{}")
+    test = Dataset("iris-test", "d2", "http", '{"url": "https://x"}')
+    ctx = "mlflow.data.context"
+    store.log_inputs(WS, a.run_id, [DatasetInput(train, {ctx: "training"})])
+    store.log_inputs(WS, a.run_id, [DatasetInput(train, {ctx: "other"})])  # no-op: linked
+    store.log_inputs(WS, a.run_id, [DatasetInput(test, {ctx: "eval"}), DatasetInput(test, {})])
+    store.log_inputs(WS, b.run_id, [DatasetInput(train, {})])
+    got = store.run_inputs([a.run_id, b.run_id, "missing"])
+    assert got[a.run_id] == [
+        DatasetInput(train, {ctx: "training"}),
+        DatasetInput(test, {ctx: "eval"}),
+    ]
+    assert got[b.run_id] == [DatasetInput(train, {})] and got["missing"] == []
+    _expect(NotFound, lambda: store.log_inputs(WS, "missing", [DatasetInput(train, {})]))
+
+    def search(f: str) -> list[str]:
+        runs, _ = store.search_runs(WS, [e.experiment_id], parse_filter(f), [], False, 10, 0)
+        return sorted(x.name for x in runs)
+
+    assert search("datasets.name = 'iris'") == ["a", "b"]
+    assert search("datasets.name != 'iris'") == ["a"]  # one of a's data sets is not iris
+    assert search("datasets.digest IN ('d2', 'zz')") == ["a"]
+    assert search("datasets.context = 'training' and datasets.name = 'iris-test'") == ["a"]
+    assert search("datasets.context NOT IN ('training')") == ["a"]
+    assert search("datasets.context = 'eval' and attributes.run_name = 'b'") == []
+
+
 def check_concurrent_writers(store: TrackingStore) -> None:
     """Many threads logging at once lose nothing and corrupt nothing."""
     e = store.create_experiment(WS, "threads", {}, None)
@@ -208,6 +240,7 @@ ALL_CHECKS: list[Callable[[TrackingStore], None]] = [
     check_runs_lifecycle,
     check_params_tags_metrics,
     check_search,
+    check_dataset_inputs,
     check_concurrent_writers,
     check_tokens,
 ]

@@ -13,6 +13,7 @@ from typing import IO
 
 from trainyard.core.entities import (
     ArtifactInfo,
+    DatasetInput,
     Experiment,
     LifecycleStage,
     Metric,
@@ -31,6 +32,7 @@ from trainyard.core.limits import (
     MAX_RESULTS,
     MAX_TAG_VALUE_LENGTH,
     MAX_TAGS_PER_BATCH,
+    check_dataset_inputs,
     check_key,
     check_name,
     check_value,
@@ -240,6 +242,19 @@ class TrackingService:
     def delete_tag(self, workspace: str, run_id: str, key: str) -> None:
         """Remove a run tag."""
         self.store.delete_tag(workspace, run_id, key)
+
+    def log_inputs(self, workspace: str, run_id: str, inputs: Sequence[DatasetInput]) -> None:
+        """Record the data sets a run used (``mlflow.log_input``).
+
+        Each data set is stored once per (name, digest) in the run's experiment; one the run
+        has already is not added again. Raises InvalidArgument naming a missing or over-long
+        field, NotFound for an unknown run.
+        """
+        self.store.log_inputs(workspace, run_id, check_dataset_inputs(list(inputs)))
+
+    def run_inputs(self, run_ids: Sequence[str]) -> dict[str, list[DatasetInput]]:
+        """The dataset inputs of each run, for a page of runs at once."""
+        return self.store.run_inputs(run_ids)
 
     def metric_history(
         self,

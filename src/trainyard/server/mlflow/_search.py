@@ -28,9 +28,18 @@ from trainyard.core.matching import filter_items, order_items
 
 # MLflow's run attributes: Trainyard's plus ``user_id`` (stored as the tag ``mlflow.user``)
 MLFLOW_RUN_ATTRIBUTES = Attributes(
-    RUN_ATTRIBUTES.strings | {"user_id"}, RUN_ATTRIBUTES.numbers, RUN_ATTRIBUTES.aliases
+    RUN_ATTRIBUTES.strings | {"user_id"},
+    RUN_ATTRIBUTES.numbers,
+    RUN_ATTRIBUTES.aliases,
+    datasets=True,
 )
-_PREFIX = {"metric": "metrics", "param": "params", "tag": "tags", "attribute": "attributes"}
+_PREFIX = {
+    "metric": "metrics",
+    "param": "params",
+    "tag": "tags",
+    "attribute": "attributes",
+    "dataset": "datasets",
+}
 
 EXPERIMENT_ATTRIBUTES = Attributes(
     strings=frozenset({"name", "experiment_id"}),

@@ -15,7 +15,14 @@ from typing import Any
 import orjson
 from fastapi import Request, Response
 
-from trainyard.core.entities import Experiment, LoggedModel, LoggedModelStatus, Metric, Run
+from trainyard.core.entities import (
+    DatasetInput,
+    Experiment,
+    LoggedModel,
+    LoggedModelStatus,
+    Metric,
+    Run,
+)
 from trainyard.errors import InvalidArgument
 
 ARTIFACTS_SCHEME = "mlflow-artifacts:/"
@@ -243,7 +250,27 @@ def run_info(r: Run) -> dict[str, Any]:
     )
 
 
-def run(r: Run, outputs: list[tuple[str, int]] | None = None) -> dict[str, Any]:
+def dataset_input(i: DatasetInput) -> dict[str, Any]:
+    """A ``DatasetInput`` message: the input's tags and its ``Dataset``."""
+    d = i.dataset
+    dataset = _drop_empty(
+        {
+            "name": d.name,
+            "digest": d.digest,
+            "source_type": d.source_type,
+            "source": d.source,
+            "schema": d.schema,
+            "profile": d.profile,
+        }
+    )
+    return _drop_empty({"tags": _kv(i.tags), "dataset": dataset})
+
+
+def run(
+    r: Run,
+    outputs: list[tuple[str, int]] | None = None,
+    inputs: list[DatasetInput] | None = None,
+) -> dict[str, Any]:
     """A ``Run`` message: info, data (latest metric per key), inputs and outputs."""
     data = _drop_empty(
         {
@@ -253,10 +280,11 @@ def run(r: Run, outputs: list[tuple[str, int]] | None = None) -> dict[str, Any]:
         }
     )
     model_outputs = [{"model_id": m, "step": s} for m, s in outputs or []]
+    dataset_inputs = [dataset_input(i) for i in inputs or []]
     return {
         "info": run_info(r),
         "data": data,
-        "inputs": {},
+        "inputs": _drop_empty({"dataset_inputs": dataset_inputs}),
         "outputs": _drop_empty({"model_outputs": model_outputs}),
     }
 

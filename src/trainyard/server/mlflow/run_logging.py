@@ -1,4 +1,4 @@
-"""What runs log through MLflow: metrics, params, tags, inputs and outputs.
+"""What runs log through MLflow: metrics, params, tags, dataset inputs and model outputs.
 
 MLflow's rules on top of the service's: at most 1,000 metrics, 100 params and 100 tags (1,000
 entities) per batch; one value per param key in a batch; over-long param and tag values are
@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from trainyard.core.entities import ModelMetric
+from trainyard.core.entities import Dataset, DatasetInput, ModelMetric
 from trainyard.core.limits import MAX_PARAM_VALUE_LENGTH, MAX_TAG_VALUE_LENGTH
 from trainyard.errors import InvalidArgument
 from trainyard.server.deps import Tracking
@@ -180,10 +180,34 @@ def delete_tag(workspace: WriteWorkspace, msg: Msg, tracking: Tracking) -> Respo
     return answer()
 
 
+def _dataset_input(i: int, item: Any) -> DatasetInput:
+    """One ``DatasetInput`` message; the service checks its fields and names a bad one."""
+    if not isinstance(item, dict):
+        raise InvalidArgument(f"Invalid value {item!r} for parameter 'datasets[{i}]' supplied.")
+    d = item.get("dataset") or {}
+    if not isinstance(d, dict):
+        raise InvalidArgument(f"Invalid value {d!r} for parameter 'datasets[{i}].dataset'.")
+    fields: list[Any] = [
+        d.get(f) for f in ("name", "digest", "source_type", "source", "schema", "profile")
+    ]
+    tags: dict[Any, Any] = {}
+    for tag in Message(item).items("tags"):
+        if not isinstance(tag, dict) or not isinstance(tag.get("key"), (str, type(None))):
+            raise InvalidArgument(f"Invalid value {tag!r} for parameter 'datasets[{i}].tags'.")
+        value = tag.get("value")
+        tags[tag.get("key")] = "" if value is None else value
+    return DatasetInput(Dataset(*fields), tags)
+
+
 @router.post("/runs/log-inputs")
 def log_inputs(workspace: WriteWorkspace, msg: Msg, tracking: Tracking) -> Response:
-    """Accepted for the run, not stored: Trainyard has no dataset inputs yet."""
-    tracking.get_run(workspace, msg.need("run_id"))
+    """Store the run's dataset inputs (``mlflow.log_input``); model inputs are not kept."""
+    run_id = msg.need("run_id")
+    inputs = [_dataset_input(i, item) for i, item in enumerate(msg.items("datasets"))]
+    if inputs:
+        tracking.log_inputs(workspace, run_id, inputs)
+    else:
+        tracking.get_run(workspace, run_id)
     return answer()
 
 

@@ -7,6 +7,8 @@ write Trainyard's run name (the tag is never stored, it is shown from the name).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter, Response
 
 from trainyard.core.entities import Run, RunStatus
@@ -39,9 +41,19 @@ def run_status(value: str | None) -> RunStatus | None:
         raise InvalidArgument(f"Invalid value {value!r} for parameter 'status' supplied.") from None
 
 
-def run_answer(r: Run, models: LoggedModels) -> dict[str, object]:
-    """``{"run": ...}`` with the models the run produced."""
-    return {"run": _wire.run(r, models.run_outputs([r.run_id])[r.run_id])}
+def run_answer(r: Run, tracking: Tracking, models: LoggedModels) -> dict[str, object]:
+    """``{"run": ...}`` with the data sets the run used and the models it produced."""
+    return {"run": run_messages([r], tracking, models)[0]}
+
+
+def run_messages(
+    runs: Sequence[Run], tracking: Tracking, models: LoggedModels
+) -> list[dict[str, object]]:
+    """``Run`` messages for a page of runs: their inputs and outputs loaded in one query each."""
+    ids = [r.run_id for r in runs]
+    inputs = tracking.run_inputs(ids)
+    outputs = models.run_outputs(ids)
+    return [_wire.run(r, outputs[r.run_id], inputs[r.run_id]) for r in runs]
 
 
 @router.post("/runs/create")
@@ -63,7 +75,7 @@ def create_run(
         tags.get(PARENT_TAG),
         tags,
     )
-    return answer(run_answer(r, models))
+    return answer(run_answer(r, tracking, models))
 
 
 @router.get("/runs/get")
@@ -71,7 +83,7 @@ def get_run(
     workspace: ReadWorkspace, msg: Msg, tracking: Tracking, models: LoggedModels
 ) -> Response:
     """One run: info, params, tags and the latest value of each metric."""
-    return answer(run_answer(tracking.get_run(workspace, msg.run_id()), models))
+    return answer(run_answer(tracking.get_run(workspace, msg.run_id()), tracking, models))
 
 
 @router.post("/runs/update")
@@ -125,8 +137,7 @@ def search_runs(
         msg.text("page_token"),
         include_deleted=view != "ACTIVE_ONLY",
     )
-    outputs = models.run_outputs([r.run_id for r in page.items])
-    body: dict[str, object] = {"runs": [_wire.run(r, outputs[r.run_id]) for r in page.items]}
+    body: dict[str, object] = {"runs": run_messages(page.items, tracking, models)}
     if page.next_page_token:
         body["next_page_token"] = page.next_page_token
     return answer(body)

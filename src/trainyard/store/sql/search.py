@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, not_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, not_, select
 
-from trainyard.core.entities import LifecycleStage
+from trainyard.core.entities import DATASET_CONTEXT_TAG, LifecycleStage
 from trainyard.core.filters import Comparison, OrderBy
 from trainyard.store.sql import tables as t
 
@@ -46,6 +46,22 @@ def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     raise AssertionError(op)
 
 
+def _dataset_match(c: Comparison) -> ColumnElement[bool]:
+    """MLflow's meaning: one of the run's data sets (or input contexts) satisfies the test."""
+    r, ri, d, tg = t.runs, t.run_inputs, t.datasets, t.run_input_tags
+    if c.key == "context":
+        return exists().where(
+            tg.c.run_id == r.c.run_id,
+            tg.c.key == DATASET_CONTEXT_TAG,
+            _compare(tg.c.value, c.op, c.value),
+        )
+    return exists().where(
+        ri.c.run_id == r.c.run_id,
+        d.c.dataset_id == ri.c.dataset_id,
+        _compare(d.c[c.key], c.op, c.value),
+    )
+
+
 def _entity_table(entity: str) -> Any:
     return {"metric": t.latest_metrics, "param": t.params, "tag": t.tags}[entity]
 
@@ -76,6 +92,9 @@ def build_search(
             else:
                 col = _ATTRIBUTE_COLUMNS[c.key]
             q = q.where(_compare(col, c.op, c.value))
+            continue
+        if c.entity == "dataset":
+            q = q.where(_dataset_match(c))
             continue
         a = _entity_table(c.entity).alias(f"f{i}")
         cond = and_(a.c.run_id == r.c.run_id, a.c.key == c.key)

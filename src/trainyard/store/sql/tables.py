@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -113,6 +114,43 @@ latest_metrics = Table(
     Column("step", BigInteger, nullable=False),
     Column("is_nan", Boolean, nullable=False),
     Index("ix_latest_metrics_key_value", "key", "value"),
+)
+
+# Dataset inputs (migration 0009), as MLflow keeps them: a data set belongs to an experiment,
+# once per (name, digest); a run links to it once, with the input's tags.
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("dataset_id", String(32), primary_key=True),
+    Column("experiment_id", Integer, ForeignKey("experiments.experiment_id"), nullable=False),
+    Column("name", String(500), nullable=False),
+    Column("digest", String(36), nullable=False),
+    Column("source_type", String(36), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("schema", Text),
+    Column("profile", Text),
+    UniqueConstraint("experiment_id", "name", "digest", name="uq_datasets_experiment_name_digest"),
+)
+
+run_inputs = Table(
+    "run_inputs",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id"), primary_key=True),
+    Column("dataset_id", String(32), ForeignKey("datasets.dataset_id"), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Index("ix_run_inputs_dataset", "dataset_id"),
+)
+
+run_input_tags = Table(
+    "run_input_tags",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("dataset_id", String(32), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("value", Text, nullable=False),
+    ForeignKeyConstraint(
+        ["run_id", "dataset_id"], ["run_inputs.run_id", "run_inputs.dataset_id"], ondelete="CASCADE"
+    ),
 )
 
 tokens = Table(

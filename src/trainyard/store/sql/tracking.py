@@ -20,6 +20,7 @@ from trainyard.core.filters import Comparison, OrderBy
 from trainyard.errors import Conflict, InvalidArgument, NotFound
 from trainyard.store._base import TrackingStore
 from trainyard.store.sql import tables as t
+from trainyard.store.sql.datasets import SqlDatasetStore
 from trainyard.store.sql.engine import Database
 from trainyard.store.sql.experiments import SqlExperimentStore, exp_id, now_ms
 from trainyard.store.sql.logged_models import SqlLoggedModelStore
@@ -29,7 +30,9 @@ from trainyard.store.sql.search import build_search
 from trainyard.store.sql.tokens import SqlTokenStore
 
 
-class SqlTrackingStore(SqlExperimentStore, TrackingStore, SqlTokenStore, SqlLoggedModelStore):
+class SqlTrackingStore(
+    SqlExperimentStore, SqlDatasetStore, TrackingStore, SqlTokenStore, SqlLoggedModelStore
+):
     """``TrackingStore`` (and ``TokenStore``, ``LoggedModelStore``) over SQLAlchemy Core, for
     SQLite and PostgreSQL."""
 
