@@ -149,3 +149,64 @@ def diabetes(workspace: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[s
         "best": best.run_id,
         "by_rmse": sorted(runs, key=lambda r: runs[r]["rmse"]),
     }
+
+
+JOB_COMMAND = (
+    "python -c \"import sys; print(*[f'line {i}' for i in range(300)], sep=chr(10)); "
+    "print('<b>careful</b> with ' + sys.argv[1], file=sys.stderr)\" ${{inputs.epochs}}"
+)
+
+
+@pytest.fixture(scope="session")
+def finished_job(workspace: Any) -> Any:
+    """A small command job run to completion: 300 lines of stdout, one of stderr."""
+    job = workspace.jobs.create(
+        JOB_COMMAND,
+        inputs={"epochs": 3},
+        outputs={"model": {}},
+        experiment_name="ui-jobs",
+        display_name="prints <300> lines",
+        tags={"team": "ml <ops>"},
+    )
+    assert job.wait(timeout=60).value == "Completed", job.read_log("stderr")
+    return job.refresh()
+
+
+@pytest.fixture(scope="session")
+def registered_model(workspace: Any) -> dict[str, Any]:
+    """``ui-iris``: two versions registered from two runs (parity checked), an alias."""
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_iris(return_X_y=True)
+    name = "ui-iris"
+    workspace.models.create(name, description="Iris <i>classifier</i>", tags={"owner": "ml"})
+    runs: list[str] = []
+    for c in (0.5, 2.0):
+        with workspace.experiment("ui-models").start_run(name=f"iris-c{c}") as run:
+            run.log_params({"C": c})
+            clf = LogisticRegression(C=c, max_iter=500).fit(X, y)
+            run.log("accuracy", float(clf.score(X, y)))
+            run.register_model(name, model=clf, sample=X[:40], description=f"C={c}")
+            runs.append(run.run_id)
+    workspace.models.set_alias(name, "champion", 2)
+    return {"name": name, "runs": runs}
+
+
+@pytest.fixture(scope="session")
+def split_endpoint(workspace: Any, registered_model: dict[str, Any]) -> dict[str, Any]:
+    """``ui-ep``: blue (v1, 90%) and green (v2 with batching and request logs, 10%)."""
+    name, model = "ui-ep", registered_model["name"]
+    workspace.endpoints.create(name, description="iris in <real> time")
+    workspace.endpoints.deployments.create(name, "blue", f"{model}:1", max_rows=500)
+    workspace.endpoints.deployments.create(
+        name,
+        "green",
+        f"{model}@champion",
+        replicas=2,
+        log_requests=True,
+        batching={"max_rows": 16, "max_wait_us": 800},
+    )
+    workspace.endpoints.traffic(name, {"blue": 90, "green": 10})
+    keys = workspace.endpoints.keys(name)
+    return {"name": name, "model": model, "keys": [keys.primary, keys.secondary]}

@@ -339,6 +339,34 @@ class JobService:
         complete = job.status.is_terminal and len(data) < limit
         return LogChunk(data, offset, offset + len(data), complete, job.status)
 
+    def tail_log(
+        self, workspace: str, name: str, stream: str = "stdout", max_bytes: int = 64 * 1024
+    ) -> LogChunk:
+        """The last ``max_bytes`` (at most) of the job's ``stdout`` or ``stderr``.
+
+        Read through :meth:`read_log` from ``size - max_bytes``; the answer's ``offset`` says
+        where the bytes start, so a reader showing lines drops the first (partial) one when it
+        is above 0. Meant for showing the end of a long log without reading all of it.
+        """
+        if not 1 <= max_bytes <= MAX_LOG_CHUNK:
+            raise InvalidArgument(f"max_bytes must be in 1..{MAX_LOG_CHUNK}, got {max_bytes}")
+        size = self._log_size(workspace, name, stream)
+        return self.read_log(workspace, name, stream, max(0, size - max_bytes), max_bytes)
+
+    def _log_size(self, workspace: str, name: str, stream: str) -> int:
+        job = self.store.get_job(workspace, name)
+        live = self.live_logs.get((workspace, name), {}).get(stream)
+        if live is not None:
+            try:
+                return live.stat().st_size
+            except FileNotFoundError:  # the job just ended: its log is among the artifacts
+                pass
+        if not job.run_id:
+            return 0
+        run = self.tracking.get_run(workspace, job.run_id)
+        info = self.tracking.artifacts.info(join_key(run.artifact_uri, f"logs/{stream}.log"))
+        return (info.size if info is not None else None) or 0
+
     def _artifact_log(
         self, workspace: str, run_id: str, stream: str, offset: int, limit: int
     ) -> bytes:

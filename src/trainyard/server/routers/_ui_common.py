@@ -32,6 +32,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 import trainyard.ui
+from trainyard.core.paging import decode_token, encode_token
 from trainyard.errors import TrainyardError, Unauthenticated
 from trainyard.schemas.auth import Principal
 from trainyard.server.auth import authorize
@@ -112,6 +113,16 @@ def with_query(base: str, /, **params: Any) -> str:
 def url_path(*parts: str) -> str:
     """Path segments joined and percent-quoted (slashes inside a part are kept)."""
     return "/".join(quote(p, safe="/:") for p in parts)
+
+
+def previous_token(page_token: str | None, size: int) -> tuple[int, str | None, bool]:
+    """``(offset, token of the previous page, whether there is one)`` for page links.
+
+    For lists paged by offset tokens (``core.paging``) ``size`` items at a time.
+    """
+    offset = decode_token(page_token)
+    previous = max(0, offset - size)
+    return offset, (encode_token(previous) if previous else None), offset > 0
 
 
 @cache

@@ -39,7 +39,8 @@ def _deployment(d: DeploymentEntity) -> Deployment:
     return Deployment.model_validate(d)
 
 
-def _endpoint(e: EndpointEntity) -> Endpoint:
+def endpoint_out(e: EndpointEntity) -> Endpoint:
+    """The wire form of an endpoint: without its keys (also what the studio's pages show)."""
     return Endpoint(
         workspace=e.workspace,
         name=e.name,
@@ -74,7 +75,7 @@ def create_endpoint(
     workspace: WritableWorkspace, body: EndpointCreate, serving: Serving
 ) -> Endpoint:
     """Create an endpoint (409 if the name is taken); its keys are in ``/keys``."""
-    return _endpoint(serving.create_endpoint(workspace, body.name, body.auth, body.description))
+    return endpoint_out(serving.create_endpoint(workspace, body.name, body.auth, body.description))
 
 
 @router.get("", response_model=EndpointList)
@@ -87,14 +88,14 @@ def list_endpoints(
     """The workspace's endpoints by name, with their deployments and traffic."""
     page = serving.list_endpoints(workspace, max_results, page_token)
     return EndpointList(
-        endpoints=[_endpoint(e) for e in page.items], next_page_token=page.next_page_token
+        endpoints=[endpoint_out(e) for e in page.items], next_page_token=page.next_page_token
     )
 
 
 @router.get("/{name}", response_model=Endpoint)
 def get_endpoint(workspace: ReadableWorkspace, name: str, serving: Serving) -> Endpoint:
     """One endpoint."""
-    return _endpoint(serving.get_endpoint(workspace, name))
+    return endpoint_out(serving.get_endpoint(workspace, name))
 
 
 @router.patch("/{name}", response_model=Endpoint)
@@ -102,7 +103,7 @@ def update_endpoint(
     workspace: WritableWorkspace, name: str, body: EndpointUpdate, serving: Serving
 ) -> Endpoint:
     """Change the auth mode and/or the description."""
-    return _endpoint(serving.update_endpoint(workspace, name, body.auth, body.description))
+    return endpoint_out(serving.update_endpoint(workspace, name, body.auth, body.description))
 
 
 @router.delete("/{name}", status_code=204)
@@ -130,7 +131,7 @@ def set_traffic(
     workspace: WritableWorkspace, name: str, body: TrafficSet, serving: Serving
 ) -> Endpoint:
     """Replace the traffic shares (whole percents summing to 100) and, if given, the mirror."""
-    return _endpoint(serving.set_traffic(workspace, name, body.traffic, body.mirror))
+    return endpoint_out(serving.set_traffic(workspace, name, body.traffic, body.mirror))
 
 
 @router.post("/{name}/deployments", response_model=Deployment, status_code=201)

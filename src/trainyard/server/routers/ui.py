@@ -1,7 +1,8 @@
 """The web studio at ``/ui``: its routers in one, sign-in, and the bundled Plotly script.
 
-``create_app`` includes ``router`` and mounts ``STATIC_DIR`` at ``/ui/static``. The pages are in
-``ui_pages.py``, the data their scripts fetch in ``ui_api.py``, what they share in
+``create_app`` includes ``router`` and mounts ``STATIC_DIR`` at ``/ui/static``. The tracking
+pages are in ``ui_pages.py``; jobs, models and endpoints in ``ui_jobs.py``, ``ui_models.py`` and
+``ui_endpoints.py``; the data their scripts fetch in ``ui_api.py``, what they share in
 ``_ui_common.py``; ``docs/ui.md`` says how to add a page.
 
 Signing in: when the server requires tokens, a page opened without one redirects to
@@ -21,7 +22,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from trainyard.errors import Unauthenticated
 from trainyard.server.deps import TOKEN_COOKIE, Tokens
-from trainyard.server.routers import ui_api, ui_pages
+from trainyard.server.routers import ui_api, ui_endpoints, ui_jobs, ui_models, ui_pages
 from trainyard.server.routers._ui_common import (
     STATIC_DIR,
     UiRoute,
@@ -116,4 +117,7 @@ def root() -> RedirectResponse:
 
 router.include_router(_own)
 router.include_router(ui_pages.router)
+router.include_router(ui_jobs.router)
+router.include_router(ui_models.router)
+router.include_router(ui_endpoints.router)
 router.include_router(ui_api.router)

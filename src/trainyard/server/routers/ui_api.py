@@ -1,4 +1,4 @@
-"""Data the UI's scripts fetch: downsampled chart series, a metric as CSV, the live log.
+"""Data the UI's scripts fetch: chart series, a metric as CSV, a run's live log, a job's log tail.
 
 These routes are for the web studio, not a public API: they are left out of the OpenAPI
 document and may change with the pages. They authorise like the REST routes (``{workspace}``
@@ -18,9 +18,10 @@ from fastapi.responses import Response, StreamingResponse
 from trainyard.core.downsample import minmax_indices
 from trainyard.core.entities import Metric
 from trainyard.errors import InvalidArgument
-from trainyard.server.deps import ReadableWorkspace, Tracking
+from trainyard.server.deps import Jobs, ReadableWorkspace, Tracking
 from trainyard.server.routers import _ui_views as views
 from trainyard.server.routers._ui_common import UiRoute
+from trainyard.server.routers.ui_jobs import LOG_TAIL_LINES, log_tails
 from trainyard.tracking import TrackingService
 
 router = APIRouter(
@@ -170,3 +171,21 @@ def log_tail(
             reset=reset,
         )
     return _json(body)
+
+
+@router.get("/jobs/{name}/log-tail")
+def job_log_tail(workspace: ReadableWorkspace, name: str, jobs: Jobs) -> Response:
+    """The last lines of a job's logs and its status, for the job page to refresh while live.
+
+    ``{"stdout", "stderr", "lines", "status", "terminal"}``: each log's last ``lines`` lines,
+    read with ``JobService.tail_log`` (what the REST ``/jobs/{name}/logs`` route reads with).
+    """
+    job = jobs.get(workspace, name)
+    return _json(
+        {
+            **log_tails(jobs, workspace, name),
+            "lines": LOG_TAIL_LINES,
+            "status": job.status.value,
+            "terminal": job.status.is_terminal,
+        }
+    )

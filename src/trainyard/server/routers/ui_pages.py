@@ -14,23 +14,21 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from trainyard.core.entities import Page, Run
-from trainyard.core.paging import decode_token, encode_token
 from trainyard.errors import InvalidArgument, NotFound
 from trainyard.server.deps import Tracking
 from trainyard.server.routers import _ui_views as views
-from trainyard.server.routers._ui_common import HtmlPageRoute, UiPage, page_route, url_path
+from trainyard.server.routers._ui_common import (
+    HtmlPageRoute,
+    UiPage,
+    page_route,
+    previous_token,
+    url_path,
+)
 
 router = APIRouter(prefix="/ui", route_class=HtmlPageRoute, include_in_schema=False)
 
 EXPERIMENTS_PER_PAGE = 50
 MAX_COMPARED = 50
-
-
-def _previous_token(page_token: str | None, size: int) -> tuple[int, str | None, bool]:
-    """``(offset, token of the previous page, whether there is one)`` for page links."""
-    offset = decode_token(page_token)
-    previous = max(0, offset - size)
-    return offset, (encode_token(previous) if previous else None), offset > 0
 
 
 @page_route(router, "")
@@ -44,7 +42,7 @@ def experiments_page(
     page = tracking.list_experiments(
         ui.workspace, q.strip() or None, False, EXPERIMENTS_PER_PAGE, page_token
     )
-    offset, previous, has_previous = _previous_token(page_token, EXPERIMENTS_PER_PAGE)
+    offset, previous, has_previous = previous_token(page_token, EXPERIMENTS_PER_PAGE)
     return ui.render(
         "experiments.html",
         nav="experiments",
@@ -83,7 +81,7 @@ def runs_page(
         )  # fmt: skip
     except InvalidArgument as exc:
         error, page = exc.message, Page([], None)
-    offset, previous, has_previous = _previous_token(None if error else page_token, max_results)
+    offset, previous, has_previous = previous_token(None if error else page_token, max_results)
     total = next(
         (
             n
