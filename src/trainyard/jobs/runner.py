@@ -6,6 +6,12 @@ its run ``SCHEDULED -> RUNNING -> FINISHED | FAILED | KILLED``. While the job ru
 grew), and ends the job's process group on cancel, on timeout and when the server shuts down.
 At the end it uploads the logs and ``outputs/<name>/`` and only then records the final status,
 so a client that sees the final status finds the final files.
+
+A runner made with ``reattach=True`` takes over a job a previous server launched on a compute
+whose jobs outlive the server (Ray): it asks the executor to ``attach`` to it from the job's
+recorded state and then follows it exactly as a fresh one (logs, cancel, timeout counted from
+its original start, outputs, final status). When the server stops, such a job is not ended:
+the runner uploads its logs so far and lets go, leaving it ``Running`` for the next server.
 """
 
 from __future__ import annotations
@@ -72,8 +78,11 @@ class JobRunner:
         job: Job,
         release: Callable[[], None],
         shutdown: threading.Event,
+        *,
+        reattach: bool = False,
     ) -> None:
         self.service = service
+        self.reattach = reattach
         self.executor = executor
         self.job = job
         self.cancel = threading.Event()
@@ -110,6 +119,9 @@ class JobRunner:
         job = self.job
         svc = self.service
         assert job.run_id is not None
+        if self.reattach:
+            self._reattach()
+            return
         root = svc.config.home / "jobs"
         workdir = root / job.workspace / job.name
         self._log_dir = workdir / "logs"
@@ -136,7 +148,65 @@ class JobRunner:
             self.cancel.set()
         else:
             svc.tracking.update_run(job.workspace, job.run_id, status=RunStatus.RUNNING)
-        self._watch(execution, launch)
+        self._watch(execution, launch.outputs)
+
+    def _reattach(self) -> None:
+        """Follow a job a previous server launched, from its recorded state (see the module)."""
+        job, svc = self.job, self.service
+        assert job.run_id is not None
+        state = job.state
+        workdir = Path(state.get("workdir") or svc.config.home / "jobs" / job.workspace / job.name)
+        self._log_dir = workdir / "logs"
+        if state.get("token_id"):
+            self._token_id = str(state["token_id"])
+        try:
+            execution = self.executor.attach(state, self._log_dir)
+        except LaunchError as exc:
+            self._finish(
+                JobStatus.FAILED,
+                f"the server stopped while the job was {job.status.value} and could not "
+                f"re-attach to it: {exc}. Its logs up to then are kept: submit it again under a "
+                "new name to rerun it",
+                None,
+            )
+            return
+        svc.live_logs[(job.workspace, job.name)] = {
+            s: self._log_dir / f"{s}.log" for s in LOG_STREAMS
+        }
+        ident = state.get("pid") or state.get("ray_job_id")
+        log.warning("job %s/%s: re-attached to %s after a restart", job.workspace, job.name, ident)
+        if job.status == JobStatus.PREPARING:
+            moved = svc.store.transition(
+                job.workspace, job.name, JobStatus.RUNNING, now_ms(), f"started ({ident})"
+            )
+            if moved is not None:
+                svc.tracking.update_run(job.workspace, job.run_id, status=RunStatus.RUNNING)
+        if svc.store.get_job(job.workspace, job.name).cancel_requested:
+            self.cancel.set()
+        outputs = {n: workdir / "outputs" / n for n in job.document.get("outputs") or {}}
+        self._watch(execution, outputs)
+
+    def _started(self) -> float:
+        """``time.monotonic()`` of the job's start: now, or its recorded start if re-attached."""
+        started = next((h.time for h in self.job.history if h.status == JobStatus.RUNNING), None)
+        if started is None:
+            return time.monotonic()
+        return time.monotonic() - max(0.0, (now_ms() - started) / 1000)
+
+    def _detach(self, execution: Execution) -> None:
+        """Let go of a job that outlives the server: logs uploaded, status left as it is."""
+        job, svc = self.job, self.service
+        execution.sync_logs()
+        try:
+            upload_logs(svc, job, self._log_dir, self._sizes)
+        except Exception:
+            log.exception("could not upload the logs of job %s", job.name)
+        svc.live_logs.pop((job.workspace, job.name), None)
+        log.warning(
+            "job %s/%s keeps running on its compute; the next server re-attaches to it",
+            job.workspace,
+            job.name,
+        )
 
     def _job_env(self, launch: Launch) -> dict[str, str]:
         job, cfg = self.job, self.service.config
@@ -160,10 +230,10 @@ class JobRunner:
         )
         return env
 
-    def _watch(self, execution: Execution, launch: Launch) -> None:
+    def _watch(self, execution: Execution, outputs: dict[str, Path]) -> None:
         job, cfg = self.job, self.service.config
         timeout = (job.document.get("limits") or {}).get("timeout")
-        deadline = time.monotonic() + timeout if timeout else None
+        deadline = self._started() + timeout if timeout else None
         next_upload = time.monotonic() + cfg.log_interval
         reason: tuple[JobStatus, str] | None = None
         while True:
@@ -175,6 +245,9 @@ class JobRunner:
                 break
             if self.cancel.is_set():
                 reason = (JobStatus.CANCELED, "canceled")
+            elif self._shutdown.is_set() and execution.outlives_server:
+                self._detach(execution)
+                return
             elif self._shutdown.is_set():
                 reason = (JobStatus.FAILED, "the server shut down while the job was running")
             elif deadline is not None and time.monotonic() >= deadline:
@@ -195,7 +268,7 @@ class JobRunner:
                 stderr = tail(self._log_dir / "stderr.log")
                 reason = (JobStatus.FAILED, f"exit code {code}" + (f": {stderr}" if stderr else ""))
         if execution.local_outputs():
-            self._upload_outputs(launch)
+            self._upload_outputs(outputs)
         if reason[0] == JobStatus.COMPLETED:
             problem = self._register_outputs()
             if problem is not None:
@@ -221,10 +294,10 @@ class JobRunner:
                 )
         return None
 
-    def _upload_outputs(self, launch: Launch) -> None:
+    def _upload_outputs(self, outputs: dict[str, Path]) -> None:
         job = self.job
         assert job.run_id is not None
-        for name, folder in launch.outputs.items():
+        for name, folder in outputs.items():
             for dirpath, _, files in os.walk(folder):
                 for f in sorted(files):
                     path = Path(dirpath) / f

@@ -6,9 +6,12 @@ compare-and-set ``Queued -> Preparing`` in the store, so a job cannot start twic
 
 It wakes when a job is submitted or a slot is freed, and every ``idle_poll`` seconds anyway.
 
-On start it recovers from a server that died: jobs left ``Preparing`` or ``Running`` are marked
-``Failed`` with the reason, whatever is left of their processes is ended, and their log files
-(kept in their working folder) are uploaded to their runs. Queued jobs stay queued and run.
+On start it recovers from a previous server (stopped or dead). Jobs left ``Preparing`` or
+``Running`` on a compute whose jobs outlive the server (Ray, once the job was submitted) are
+re-attached: a runner follows each again on its compute slot and finishes it as usual (see
+``runner.py``). The others (local process groups) are marked ``Failed`` with the reason,
+whatever is left of their processes is ended, and their log files (kept in their working
+folder) are uploaded to their runs. Queued jobs stay queued and run.
 
 One scheduler serves a database: ``trainyard up`` starts it (not ``trainyard serve`` replicas).
 
@@ -196,15 +199,36 @@ class Scheduler:
 
     # ------------------------------------------------------------------ recovery
     def recover(self) -> int:
-        """Fail the jobs a dead server left live; return how many."""
+        """Re-attach or fail the jobs a previous server left live; return how many there were."""
         svc = self.service
         lost = [j for j in svc.store.jobs_in(LIVE, 100_000) if is_command(j)]
         for job in lost:
             try:
-                self._recover_one(job)
+                if not self._reattach(job):
+                    self._recover_one(job)
             except Exception:
                 log.exception("could not recover job %s/%s", job.workspace, job.name)
         return len(lost)
+
+    def _reattach(self, job: Job) -> bool:
+        """Follow the job again on its compute slot if its executor can; False if not."""
+        executor = self.executor(job.resolved["compute"]["type"])
+        if not executor.reattachable(job.state):
+            return False
+        key = (job.workspace, job.compute)
+        with self._lock:
+            self._used[key] += 1
+            runner = JobRunner(
+                self.service,
+                executor,
+                job,
+                functools.partial(self._done, key, job),
+                self._stop,
+                reattach=True,
+            )
+            self._runners[(job.workspace, job.name)] = runner
+        runner.start()
+        return True
 
     def _recover_one(self, job: Job) -> None:
         svc = self.service

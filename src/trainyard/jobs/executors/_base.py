@@ -11,7 +11,10 @@ Contract of an :class:`Executor`:
 - ``terminate`` ends everything the job started (the whole process group, or the remote job),
   first gently (SIGTERM) then for good (SIGKILL) after ``grace`` seconds, and returns once the
   job is gone.
-- ``state`` is what a restarted server needs to end a job it lost (``Executor.reap``).
+- ``state`` is what a restarted server needs to end a job it lost (``Executor.reap``) or, on a
+  compute whose jobs outlive the server (Ray), to follow it again (``Executor.attach``).
+- An execution that ``outlives_server`` is left running when the server stops: the next server
+  re-attaches to it. Any other is ended with the server (a local process group).
 - Methods are called from the job's runner thread only; executors hold no job between calls.
 """
 
@@ -84,6 +87,11 @@ class Execution(abc.ABC):
         """True when ``outputs/<name>/`` folders hold what the job wrote (upload them)."""
         return True
 
+    @property
+    def outlives_server(self) -> bool:
+        """True when the job runs on without the server, to be re-attached by the next one."""
+        return False
+
 
 class Executor(abc.ABC):
     """Starts jobs on one kind of compute."""
@@ -95,3 +103,20 @@ class Executor(abc.ABC):
     @abc.abstractmethod
     def reap(self, state: dict[str, Any]) -> None:
         """End whatever is left of a job started by a server that died (best effort)."""
+
+    def reattachable(self, state: dict[str, Any]) -> bool:
+        """True when a job a previous server started (its ``state``) may still be followed.
+
+        False (the default) for jobs that die with the server: the restarted server reaps and
+        fails them. True sends the job to :meth:`attach`.
+        """
+        return False
+
+    def attach(self, state: dict[str, Any], log_dir: Path) -> Execution:
+        """Follow again a job a previous server started; it may have ended meanwhile.
+
+        Raises:
+            LaunchError: the job cannot be found (its cluster is unreachable, or does not know
+                it); the message says which, for the job's ``Failed`` status.
+        """
+        raise LaunchError("jobs on this compute end with the server and cannot be re-attached")

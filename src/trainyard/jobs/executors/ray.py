@@ -16,6 +16,12 @@ command's exit code. Ray merges stdout and stderr: the job's log is fetched into
 ``logs/stdout.log`` at each ``sync_logs``. Statuses map as PENDING/RUNNING -> running,
 SUCCEEDED -> exit 0, FAILED -> the driver's exit code, STOPPED -> ended.
 
+A Ray job outlives the server: when the server stops or dies, the job runs on, and the next
+server re-attaches to it by its submission id (``ray_job_id`` in the job's state): it follows it
+again if it still runs, or takes the final status Ray recorded (and its whole log) if it ended
+meanwhile. A cluster that cannot be reached, or that does not know the submission (it was
+restarted), fails the job with that reason.
+
 Requires ``ray[default]`` (the ``ray`` extra), imported only when a ray compute is used.
 """
 
@@ -126,6 +132,11 @@ class RayExecution(Execution):
         """The entry script uploads the outputs from the cluster."""
         return False
 
+    @property
+    def outlives_server(self) -> bool:
+        """A Ray job runs on the cluster whether the server lives or not."""
+        return True
+
 
 class RayExecutor(Executor):
     """Submits jobs to the Ray cluster named by their compute's address."""
@@ -171,6 +182,28 @@ class RayExecutor(Executor):
         except Exception as exc:
             raise LaunchError(f"the Ray cluster at {address} refused the job: {exc}") from exc
         return RayExecution(client, str(job_id), job.log_dir, address)
+
+    def reattachable(self, state: dict[str, Any]) -> bool:
+        """True once the job was submitted (its submission id and cluster are recorded)."""
+        return bool(state.get("ray_job_id") and state.get("ray_address"))
+
+    def attach(self, state: dict[str, Any], log_dir: Path) -> Execution:
+        """Find the submission on its cluster again; raise ``LaunchError`` saying why not."""
+        job_id, address = str(state.get("ray_job_id")), str(state.get("ray_address"))
+        client = _client(address)
+        try:
+            client.get_job_info(job_id)
+        except Exception as exc:
+            if "404" in str(exc) or "does not exist" in str(exc):
+                raise LaunchError(
+                    f"the Ray cluster at {address} does not know the job's submission {job_id} "
+                    "(was the cluster restarted?)"
+                ) from exc
+            raise LaunchError(
+                f"cannot ask the Ray cluster at {address} about submission {job_id}: {exc}"
+            ) from exc
+        log_dir.mkdir(parents=True, exist_ok=True)
+        return RayExecution(client, job_id, log_dir, address)
 
     def reap(self, state: dict[str, Any]) -> None:
         """Stop the Ray job a dead server left (best effort)."""
