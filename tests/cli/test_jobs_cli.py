@@ -99,3 +99,30 @@ def test_asset_groups(srv: RunningServer, tmp_path: Path) -> None:
     assert cli(srv, "compute", "create", "two", "--slots", "2").returncode == 0
     computes = json.loads(cli(srv, "compute", "list", "--json").stdout)
     assert [(c["name"], c["slots"]) for c in computes][-1] == ("two", 2)
+
+
+def test_a_yaml_job_reads_a_datastore_path_directly(srv: RunningServer, tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    (lake / "events").mkdir(parents=True)
+    (lake / "events" / "jan.csv").write_text("day,clicks\n1,10\n")
+    res = cli(srv, "datastore", "create", "cli-lake", "--url", f"file://{lake}")
+    assert res.returncode == 0, res.stderr
+    (tmp_path / "job.yml").write_text(
+        "command: cat ${{inputs.raw}}/jan.csv\n"
+        "inputs:\n"
+        "  raw:\n"
+        "    type: uri_folder\n"
+        "    path: datastore://cli-lake/events\n"
+    )
+    res = cli(srv, "job", "create", "-f", str(tmp_path / "job.yml"), "--stream", "--json")
+    assert res.returncode == 0, res.stderr
+    assert "day,clicks\n1,10\n" in res.stdout and "Completed" in res.stderr
+    (tmp_path / "raw.yml").write_text(
+        "command: cat ${{inputs.raw}}\n"
+        "inputs:\n"
+        "  raw:\n"
+        "    type: uri_file\n"
+        f"    path: file://{lake}/events/jan.csv\n"
+    )
+    res = cli(srv, "job", "create", "-f", str(tmp_path / "raw.yml"))
+    assert res.returncode == 2 and "register a datastore" in res.stderr, res.stderr

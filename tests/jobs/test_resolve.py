@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.jobs.conftest import Services
@@ -11,6 +13,7 @@ from trainyard.schemas.assets import (
     CodeAssetCreate,
     ComputeCreate,
     DataAssetCreate,
+    DatastoreCreate,
     EnvironmentCreate,
 )
 from trainyard.schemas.jobs import JobCreate
@@ -38,7 +41,8 @@ def _spec(**fields: object) -> JobCreate:
         (
             {"inputs": {"iris": {"type": "uri_file", "path": "./iris.csv"}}},
             InvalidArgument,
-            "looks like a local path",
+            "looks like a local path, which the server cannot read; submit with the CLI or SDK "
+            "(they upload it), register a datastore",
         ),
         (
             {"inputs": {"d": {"type": "uri_folder", "path": "https://x.org/a.csv"}}},
@@ -100,3 +104,61 @@ def test_a_good_document_resolves_its_references_and_owns_a_run(services: Servic
     assert not created and same.run_id == job.run_id
     with pytest.raises(AlreadyExists):
         services.jobs.submit("default", _spec(name=job.name))
+
+
+def test_a_datastore_path_resolves_directly_as_a_datastore_asset_does(
+    services: Services, tmp_path: Path
+) -> None:
+    lake = tmp_path / "lake"
+    (lake / "events").mkdir(parents=True)
+    (lake / "events" / "a.csv").write_text("x\n1\n")
+    services.assets.put_datastore("default", "lake", DatastoreCreate(url=f"file://{lake}"))
+    services.upload("data", "iris", "1", {"iris.csv": b"a\n1\n"})  # under the default datastore
+    spec = _spec(
+        inputs={
+            "events": {"type": "uri_folder", "path": "datastore://lake/events"},
+            "a": {"type": "table", "path": "datastore://lake/events/a.csv"},
+            "iris": {"type": "uri_file", "path": "datastore://default/data/iris/1/iris.csv"},
+        }
+    )
+    job, _ = services.jobs.submit("default", spec)
+    assert job.resolved["inputs"]["events"] == {
+        "type": "uri_folder",
+        "path": f"file://{lake}/events",
+        "mode": "ro_mount",
+        "uri": "datastore://lake/events",
+    }
+    assert job.resolved["inputs"]["a"]["path"] == f"file://{lake}/events/a.csv"
+    assert job.resolved["inputs"]["iris"]["path"] == "store:assets/default/data/iris/1/iris.csv"
+
+
+@pytest.mark.parametrize(
+    ("type_", "path", "error", "fragment"),
+    [
+        ("uri_file", "datastore://lake/../x", InvalidArgument, "'..'"),
+        ("uri_file", "datastore://lake/out", InvalidArgument, "out of the datastore"),
+        ("uri_file", "datastore://gone/x", NotFound, "datastore 'gone'"),
+        ("uri_file", "datastore://lake/missing", InvalidArgument, "does not exist"),
+        ("uri_folder", "datastore://lake/a.csv", InvalidArgument, "declare the data as uri_file"),
+        ("uri_file", "datastore://default/nothing.csv", InvalidArgument, "nothing is stored"),
+        ("uri_file", "s3://bucket/a.csv", InvalidArgument, "register a datastore"),
+        ("uri_file", "file:///etc/passwd", InvalidArgument, "register a datastore"),
+        ("uri_file", "/etc/passwd", InvalidArgument, "register a datastore"),
+    ],
+)
+def test_bad_datastore_paths_are_refused_naming_the_input(
+    services: Services, tmp_path: Path, type_: str, path: str, error: type[Exception], fragment: str
+) -> None:
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    (lake / "a.csv").write_text("x\n1\n")
+    (tmp_path / "secret").write_text("s")
+    (lake / "out").symlink_to(tmp_path / "secret")
+    services.assets.put_datastore("default", "lake", DatastoreCreate(url=f"file://{lake}"))
+    spec = _spec(inputs={"raw": {"type": type_, "path": path}})
+    with pytest.raises(error) as caught:
+        services.jobs.submit("default", spec, "bad")
+    assert "job field 'inputs.raw.path'" in str(caught.value) and fragment in str(caught.value)
+    with pytest.raises(NotFound):
+        services.jobs.get("default", "bad")
+    assert services.tracking.search_runs("default", []).items == []

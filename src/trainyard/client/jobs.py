@@ -19,6 +19,7 @@ Example::
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator, Mapping
@@ -35,6 +36,7 @@ from trainyard.schemas.jobs import Job as JobInfo
 from trainyard.schemas.jobs import JobCreate, JobList, SweepJob, SweepJobCreate
 
 StrPath = str | os.PathLike[str]
+_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 
 
 def _wrap(scope: Scope, data: Any) -> Job | Sweep:
@@ -45,9 +47,12 @@ def _wrap(scope: Scope, data: Any) -> Job | Sweep:
 
 
 def _is_remote(path: str) -> bool:
-    return path.startswith(("http://", "https://")) or (
-        parse_ref(path) is not None and "/" not in path
-    )
+    """Not a local path to upload: an asset reference or any ``scheme://`` path.
+
+    ``datastore://<datastore>/<path>`` and http(s) URLs are read by the server; any other
+    scheme (``s3://``, ``file://``) is passed on too, for the server to refuse with what to do.
+    """
+    return _URL_RE.match(path) is not None or (parse_ref(path) is not None and "/" not in path)
 
 
 class Job(SubmittedJob[JobInfo]):
@@ -163,8 +168,9 @@ class Jobs:
             command: the shell command, with ``${{inputs.NAME}}`` and ``${{outputs.NAME}}``.
             code: a local folder (uploaded) or a code asset ``name:version``.
             inputs: literal values, or data inputs ``{"type": "uri_file", "path": ...}`` whose
-                path is local (uploaded), a data asset ``name:version`` or an http(s) URL; a
-                ``pathlib.Path`` is a local file or folder.
+                path is local (uploaded), a data asset ``name:version``, a
+                ``datastore://<datastore>/<path>`` or an http(s) URL; a ``pathlib.Path`` is a
+                local file or folder.
             outputs: folders the job writes, e.g. ``{"model": {}}``.
             timeout: ``limits.timeout`` in seconds.
         """

@@ -8,8 +8,10 @@ fsspec URL: ``file:///srv/data`` (a folder on the server's machine, which must e
 protocol fsspec knows (``s3://bucket/prefix``, ...), recorded as given and reachable only when
 fsspec's implementation for it is installed on the server.
 
-A job resolves the URI at submission (``resolved.inputs.<name>.path`` is then ``store:<key>``
-or the full URL), so it reads what the datastore pointed at when it was submitted.
+A job takes such a URI as an input's ``path`` directly, or through a data asset; either way
+it resolves the URI at submission (``resolved.inputs.<name>.path`` is then ``store:<key>`` or
+the full URL, ``uri`` the ``datastore://`` path), so it reads what the datastore pointed at when
+it was submitted.
 """
 
 from __future__ import annotations

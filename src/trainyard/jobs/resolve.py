@@ -3,6 +3,13 @@
 Every problem names the field it is in: a placeholder without its input (``InvalidArgument``),
 a reference to an asset or compute that does not exist (``NotFound``), a data asset of another
 type than the input asks for, a local path the server cannot read.
+
+A data input's ``path`` is a data asset (``name:version``, ``name@latest``), an http(s) URL, or
+a ``datastore://<datastore>/<path>`` read directly, with no asset registered: it is checked
+exactly as a data asset's path is (``AssetService.checked_datastore_location``) and resolved as
+a datastore-backed asset is (``uri`` the ``datastore://`` path, ``path`` where it is read
+from). Any other path (``s3://...``, ``file://...``, ``/srv/...``) is refused: the server reads
+only where a registered datastore lets it.
 """
 
 from __future__ import annotations
@@ -71,13 +78,9 @@ def _input(assets: AssetService, workspace: str, key: str, value: JobInput) -> d
                 f"job field {field!r}: a URL names one file; declare the input as uri_file"
             )
         return {"type": value.type, "path": value.path, "mode": value.mode}
-    parsed = parse_ref(value.path)
-    if parsed is None or "/" in value.path:
-        raise InvalidArgument(
-            f"job field {field!r}: {value.path!r} looks like a local path, which the server "
-            "cannot read; submit with the CLI or SDK (they upload it), register a data asset "
-            "and write name:version, or give an http(s) URL"
-        )
+    if is_datastore_uri(value.path):
+        return _datastore_input(assets, workspace, field, value)
+    parsed = _data_ref(field, value.path)
     try:
         data = assets.get_data(workspace, parsed[0], parsed[1])
     except NotFound as exc:
@@ -102,6 +105,44 @@ def _input(assets: AssetService, workspace: str, key: str, value: JobInput) -> d
             raise InvalidArgument(f"job field {field!r}: {exc.message}") from None
         resolved["uri"] = data.path
     return resolved
+
+
+def _datastore_input(
+    assets: AssetService, workspace: str, field: str, value: JobInput
+) -> dict[str, Any]:
+    """A ``datastore://`` path given directly, checked as a data asset's path is."""
+    try:
+        where = assets.checked_datastore_location(workspace, value.path, value.type)
+    except NotFound as exc:
+        raise _found(field, exc) from None
+    except InvalidArgument as exc:
+        raise InvalidArgument(f"job field {field!r}: {exc.message}") from None
+    return {"type": value.type, "path": where, "mode": value.mode, "uri": value.path}
+
+
+def _data_ref(field: str, path: str) -> tuple[str, str | None]:
+    """``(name, version)`` of a data asset reference; any other path is refused.
+
+    The server reads data only where a datastore says it may: ``s3://...``, ``file://...`` or
+    ``/srv/...`` would let any submitter read what the server's account can.
+    """
+    parsed = parse_ref(path)
+    if parsed is not None and "/" not in path:
+        return parsed
+    scheme, sep, _ = path.partition("://")
+    if sep and scheme:
+        raise InvalidArgument(
+            f"job field {field!r}: the server reads no {scheme}:// path directly; register a "
+            f"datastore over its root (PUT .../datastores/<name> with url {scheme}://...) and "
+            "write datastore://<datastore>/<path>, or register a data asset and write "
+            "name:version"
+        )
+    raise InvalidArgument(
+        f"job field {field!r}: {path!r} looks like a local path, which the server cannot "
+        "read; submit with the CLI or SDK (they upload it), register a datastore over its "
+        "folder and write datastore://<datastore>/<path>, register a data asset and write "
+        "name:version, or give an http(s) URL"
+    )
 
 
 def _outputs(assets: AssetService, workspace: str, spec: JobCreate) -> dict[str, Any]:

@@ -27,10 +27,12 @@ JobName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,249}$")]
 
 
 class JobInput(BaseModel):
-    """A data input: a data asset (``name:version`` or ``name@latest``) or an http(s) URL.
+    """A data input: a data asset (``name:version`` or ``name@latest``), a path in a datastore
+    (``datastore://<datastore>/<path>``, read directly) or an http(s) URL.
 
     The CLI and SDK also take a local file or folder here, upload it and put the asset they
-    registered in its place.
+    registered in its place. Any other path (``s3://...``, ``/srv/...``) is refused: register a
+    datastore over it.
     """
 
     model_config = ConfigDict(extra="forbid")

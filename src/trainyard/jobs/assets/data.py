@@ -35,7 +35,7 @@ class DataMixin(DatastoresMixin):
         """Create or update a data asset version (a URL, or the files uploaded to it)."""
         spec: dict[str, Any] = {"type": body.type}
         if body.path is not None and datastores.is_datastore_uri(body.path):
-            self._check_location(body.type, self.datastore_location(workspace, body.path))
+            self.checked_datastore_location(workspace, body.path, body.type)
             spec["path"] = body.path
         elif body.path is not None:
             if not body.path.startswith(("http://", "https://")):
@@ -83,6 +83,26 @@ class DataMixin(DatastoresMixin):
         files = [e for e in self.artifacts.list(key, recursive=True) if not e.is_dir]
         spec = {"type": body.type, "path": STORE_PREFIX + key, "files": len(files)}
         return self._put(AssetKind.DATA, workspace, name, version, spec, body)
+
+    def checked_datastore_location(self, workspace: str, uri: str, type_: str) -> str:
+        """Where ``datastore://<datastore>/<path>`` is, checked against what is there.
+
+        The one check for a ``datastore://`` path, whether it is registered as a data asset or
+        given directly as a job's input: the path stays inside the datastore's root (no ``..``,
+        no absolute path, no symlink out of a ``file://`` folder) and, when the datastore can
+        be seen (``default``, ``file://``), the file or folder exists and fits ``type_``.
+
+        Returns:
+            ``store:<key>`` (``default``) or the URL under the datastore's root.
+
+        Raises:
+            InvalidArgument: a malformed URI, a path out of the root, nothing there, a folder
+                declared ``uri_file`` or a file declared ``uri_folder``.
+            NotFound: no such datastore.
+        """
+        where = self.datastore_location(workspace, uri)
+        self._check_location(type_, where)
+        return where
 
     def _check_location(self, type_: str, where: str) -> None:
         """The file or folder at ``where`` exists and fits ``type_`` (when it can be seen)."""
