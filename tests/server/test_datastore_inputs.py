@@ -8,6 +8,7 @@ input, and nothing is recorded.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,6 +110,25 @@ def test_a_rest_job_reads_a_datastore_folder_file_and_table_directly(
     assert _stdout(api, name) == (
         "hello from the lake\n['feb.csv', 'jan.csv'] ['feb.csv', 'jan.csv']\n0o555 0o444\nTrue\n"
     )
+
+
+def test_a_folder_holding_a_symlink_out_of_it_fails_the_job_and_copies_nothing(
+    api: httpx.Client, lake: Path, store: str
+) -> None:
+    """The datastore's root holds ``escape`` and ``escape_dir``, symlinks to a file and a folder
+    beside it: the folder is accepted (it is the root), but the job fails while preparing
+    instead of reading them."""
+    name = unique("leak")
+    doc = {
+        "command": "cat ${{inputs.all}}/escape",
+        "inputs": {"all": {"type": "uri_folder", "path": f"datastore://{store}/"}},
+    }
+    created = api.put(f"/jobs/{name}", json=doc)
+    assert created.status_code == 201, created.text
+    job = _wait(api, name)
+    assert job["status"] == "Failed", job
+    assert re.search(r"input 'all': escape(_dir)? is a symlink out of the folder", job["error"])
+    assert "outside" not in _stdout(api, name)
 
 
 def test_the_sdk_and_a_sweep_read_a_datastore_path_directly(

@@ -103,8 +103,28 @@ def local_path(url: str, rel: str) -> Path:
     return target
 
 
+class LeavesFolder(PermissionError):
+    """A symlink inside a folder being fetched leads out of it."""
+
+
+def _check_symlinks(root: Path) -> None:
+    """Raise :class:`LeavesFolder` if a symlink anywhere under ``root`` leads out of it."""
+    for folder, dirs, files in os.walk(root):  # symlinked folders are listed, not entered
+        for name in dirs + files:
+            path = Path(folder, name)
+            if path.is_symlink():
+                target = path.resolve()
+                if target != root and root not in target.parents:
+                    shown = path.relative_to(root)
+                    raise LeavesFolder(f"{shown} is a symlink out of the folder; not copied")
+
+
 def fetch(url: str, dest_folder: Path) -> Path:
     """Copy the file or folder at ``url`` (file:// or fsspec) into ``dest_folder``.
+
+    A ``file://`` folder is copied with its symlinks followed, but only those that stay inside
+    it: one leading elsewhere (``/etc``, a sibling of the datastore) raises
+    :class:`LeavesFolder`, so a datastore cannot hand a job files from outside.
 
     Returns the path to pass the job: the copied file, or ``dest_folder`` for a folder.
     """
@@ -112,7 +132,9 @@ def fetch(url: str, dest_folder: Path) -> Path:
     if url.startswith("file://"):
         src = Path(urllib.parse.unquote(url[len("file://") :]))
         if src.is_dir():
-            shutil.copytree(src, dest_folder, dirs_exist_ok=True, symlinks=False)
+            root = src.resolve()
+            _check_symlinks(root)
+            shutil.copytree(root, dest_folder, dirs_exist_ok=True, symlinks=False)
             return dest_folder
         if not src.is_file():
             raise FileNotFoundError(f"{url} does not exist")
@@ -133,6 +155,7 @@ def fetch(url: str, dest_folder: Path) -> Path:
 __all__ = [
     "DEFAULT_DATASTORE",
     "SCHEME",
+    "LeavesFolder",
     "check_url",
     "fetch",
     "is_datastore_uri",

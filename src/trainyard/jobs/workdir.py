@@ -22,7 +22,7 @@ from typing import Any
 
 from trainyard.core.jobs import Job
 from trainyard.jobs.assets import STORE_PREFIX
-from trainyard.jobs.datastores import fetch
+from trainyard.jobs.datastores import LeavesFolder, fetch
 from trainyard.jobs.executors._base import Launch
 from trainyard.store import ArtifactStore
 from trainyard.store.artifacts.paths import join_key
@@ -90,6 +90,8 @@ def _input(artifacts: ArtifactStore, name: str, spec: dict[str, Any], folder: Pa
             ) from exc
         except FileNotFoundError as exc:
             raise PrepareError(f"input {name!r}: {path} does not exist ({exc})") from exc
+        except LeavesFolder as exc:
+            raise PrepareError(f"input {name!r}: {exc}") from exc
     key = path[len(STORE_PREFIX) :]
     info = artifacts.info(key)
     if info is None:
