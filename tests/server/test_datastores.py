@@ -171,3 +171,24 @@ def test_a_running_jobs_output_cannot_be_registered(api: httpx.Client, ws: Works
         404,
         "NOT_FOUND",
     )
+
+
+def test_a_datastore_folder_lists_and_serves_only_what_is_inside_it(
+    api: httpx.Client, lake: Path
+) -> None:
+    """``escape`` at the lake's root links to a file beside the lake: a data asset over the
+    whole lake neither lists it nor serves it (a reader would otherwise read any file the
+    server's account can)."""
+    store = unique("lake")
+    assert api.put(f"/datastores/{store}", json={"url": f"file://{lake}"}).status_code == 201
+    name = unique("all")
+    made = api.put(
+        f"/data/{name}/versions/1", json={"type": "uri_folder", "path": f"datastore://{store}/"}
+    )
+    assert made.status_code == 201, made.text
+    files = api.get(f"/data/{name}/versions/1/files").json()["files"]
+    assert sorted(f["path"] for f in files) == ["notes.txt", "sales/a.parquet", "sales/b.parquet"]
+    assert api.get(f"/data/{name}/versions/1/files/notes.txt").text == "hello from the lake\n"
+    leak = api.get(f"/data/{name}/versions/1/files/escape")
+    assert_error(leak, 404, "NOT_FOUND", contains="no file 'escape'")
+    assert "outside" not in leak.text

@@ -8,6 +8,7 @@ store, or any fsspec URL a datastore points to).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import IO, Any
 
 from trainyard.core.jobs import AssetKind
@@ -24,6 +25,22 @@ def _fs(url: str) -> tuple[Any, str]:
     import fsspec
 
     return fsspec.core.url_to_fs(url)  # type: ignore[no-any-return]
+
+
+def _inside(where: str) -> Callable[[str], bool]:
+    """For a ``file://`` folder, whether a path relative to it stays inside once symlinks are
+    followed (a link out of it is neither listed nor served); anything goes elsewhere."""
+    if not where.startswith("file://"):
+        return lambda rel: True
+
+    def check(rel: str) -> bool:
+        try:
+            datastores.local_path(where, rel)
+        except InvalidArgument:
+            return False
+        return True
+
+    return check
 
 
 class DataMixin(DatastoresMixin):
@@ -147,10 +164,11 @@ class DataMixin(DatastoresMixin):
             return [wire.DataFile(path=root.rsplit("/", 1)[-1], size=int(fs.size(root) or 0))]
         found = fs.find(root, detail=True)
         base = root.rstrip("/") + "/"
+        inside = _inside(where)
         return [
             wire.DataFile(path=p[len(base) :], size=int(d.get("size") or 0))
             for p, d in sorted(found.items())
-            if p.startswith(base)
+            if p.startswith(base) and inside(p[len(base) :])
         ]
 
     def open_data_file(
@@ -166,6 +184,8 @@ class DataMixin(DatastoresMixin):
             key = where[len(STORE_PREFIX) :]
             return self.artifacts.open_read(key if single else join_key(key, path)), known[path]
         fs, root = _fs(where)
+        if not single and not _inside(where)(path):  # a symlink swapped in since the listing
+            raise NotFound(f"data {name}:{version or 'latest'} has no file {path!r}")
         target = root if single else root.rstrip("/") + "/" + path
         return fs.open(target, "rb"), known[path]
 
