@@ -496,6 +496,7 @@ ROWS: list[tuple[str, str, list[dict[str, Any]]]] = [
         "run_input_tags",
         _rows("run_id dataset_id key value", (R1, D1, "mlflow.data.context", "train")),
     ),
+    ("0010", "run_model_inputs", _rows("run_id model_id position", (R2, LM2, 0), (R2, LM1, 1))),
 ]
 SERVING_REVISION = 7
 """What ``serving_revision`` counts once the rows above were written through the store."""

@@ -49,6 +49,7 @@ from trainyard.core.entities import (
     Metric,
     ModelMetric,
     Run,
+    RunInputs,
     RunStatus,
     Workspace,
 )
@@ -450,7 +451,11 @@ def expected(revision: str) -> dict[str, Any]:
         DATASET_SOURCE,
         DATASET_SCHEMA,
     )
-    inputs = {R1: [DatasetInput(dataset, {"mlflow.data.context": "train"})], R2: [], R3: []}
+    inputs = {
+        R1: RunInputs([DatasetInput(dataset, {"mlflow.data.context": "train"})]),
+        R2: RunInputs(models=[LM2, LM1] if since("0010") else []),
+        R3: RunInputs(),
+    }
     no_assets: dict[str, Any] = {
         "assets": {k.value: [] for k in AssetKind},
         "computes": [],
@@ -486,5 +491,5 @@ def expected(revision: str) -> dict[str, Any]:
             if since("0007")
             else []
         ),
-        "run inputs": inputs if since("0009") else {run: [] for run in RUNS},
+        "run inputs": inputs if since("0009") else {run: RunInputs() for run in RUNS},
     }

@@ -71,6 +71,18 @@ class Run:
         return self._info
 
     @property
+    def inputs(self) -> schemas.RunInputs:
+        """The data sets and logged models the run used, as last read (see :meth:`get_details`).
+
+        Inputs are logged through MLflow (``mlflow.log_input``); a run found by a search or
+        ``get_run`` carries them. Example::
+
+            for d in ws.get_run(run_id).inputs.datasets:
+                print(d.name, d.digest, d.context)   # iris 1a2b3c4d training
+        """
+        return self._info.inputs
+
+    @property
     def status(self) -> RunStatus:
         """The status as last known to this object."""
         return self._info.status

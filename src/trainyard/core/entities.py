@@ -119,6 +119,15 @@ class DatasetInput:
     tags: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class RunInputs:
+    """What a run used, each in the order it was first logged: data sets with the input's tags,
+    and the ids of logged models (``mlflow.log_input(model=...)`` in MLflow 3)."""
+
+    datasets: list[DatasetInput] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+
+
 class LoggedModelStatus(enum.StrEnum):
     """A logged model is PENDING while its files upload, then READY (or FAILED)."""
 

@@ -20,6 +20,8 @@ MAX_RESULTS = 50_000
 DEFAULT_RESULTS = 1_000
 FLOAT_MAX = 1.7976931348623157e308
 MAX_DATASETS_PER_REQUEST = 1000
+MAX_MODEL_INPUTS_PER_REQUEST = 1000
+MAX_MODEL_ID_LENGTH = 34  # "m-" and 32 hex characters, the width of the logged models' key
 MAX_DATASET_NAME_LENGTH = 500
 MAX_DATASET_DIGEST_LENGTH = 36
 MAX_DATASET_SOURCE_TYPE_LENGTH = 36  # the width of MLflow's column
@@ -127,3 +129,18 @@ def check_dataset_inputs(inputs: list[DatasetInput]) -> list[DatasetInput]:
                 raise InvalidArgument(f"datasets[{i}].tags {key!r} must have a string value")
             _check_text(f"datasets[{i}].tags.value", value, MAX_INPUT_TAG_VALUE_LENGTH, False)
     return inputs
+
+
+def check_model_inputs(model_ids: list[str]) -> list[str]:
+    """Logged-model ids a run used, each a non-empty string of at most 34 characters.
+
+    InvalidArgument names the field as in MLflow's request, e.g. ``models[0].model_id``.
+    """
+    if len(model_ids) > MAX_MODEL_INPUTS_PER_REQUEST:
+        raise InvalidArgument(
+            f"{len(model_ids)} model inputs in one request; the limit is "
+            f"{MAX_MODEL_INPUTS_PER_REQUEST}"
+        )
+    for i, model_id in enumerate(model_ids):
+        _check_text(f"models[{i}].model_id", model_id, MAX_MODEL_ID_LENGTH, True)
+    return model_ids

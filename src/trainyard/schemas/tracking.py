@@ -97,8 +97,43 @@ class MetricIn(BaseModel):
     step: Step = 0
 
 
+class RunDatasetInput(BaseModel):
+    """A data set a run used (logged with ``mlflow.log_input``), as MLflow describes it.
+
+    ``source`` is the JSON MLflow writes for ``source_type`` (a path, a URL, a table);
+    ``schema`` and ``profile`` are JSON text too, or None. ``context`` is what the run used it
+    for (``training``, ``eval``..., the ``mlflow.data.context`` input tag); ``tags`` holds the
+    input's other tags. In Python the schema is ``schema_`` (``schema`` is pydantic's).
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+    )
+    name: str
+    digest: str
+    source_type: str
+    source: str
+    schema_: str | None = Field(default=None, alias="schema")
+    profile: str | None = None
+    context: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class RunModelInput(BaseModel):
+    """A logged model a run used as an input (``log_inputs(models=...)`` in MLflow 3)."""
+
+    model_id: str
+
+
+class RunInputs(BaseModel):
+    """What a run used, each in the order first logged; both lists are empty for most runs."""
+
+    datasets: list[RunDatasetInput] = Field(default_factory=list)
+    models: list[RunModelInput] = Field(default_factory=list)
+
+
 class Run(_Public):
-    """A run with its params, tags and the latest value of each metric."""
+    """A run with its params, tags, the latest value of each metric, and its inputs."""
 
     run_id: str
     experiment_id: str
@@ -114,6 +149,7 @@ class Run(_Public):
     params: dict[str, str] = Field(default_factory=dict)
     tags: dict[str, str] = Field(default_factory=dict)
     metrics: dict[str, Metric] = Field(default_factory=dict)
+    inputs: RunInputs = Field(default_factory=RunInputs)
 
 
 class RunList(BaseModel):

@@ -28,6 +28,7 @@ from trainyard.core.entities import (
     Metric,
     ModelMetric,
     Run,
+    RunInputs,
     RunStatus,
     Workspace,
 )
@@ -147,15 +148,24 @@ class TrackingStore(abc.ABC):
         """A page of a metric's points by (step, timestamp), and whether more follow."""
 
     @abc.abstractmethod
-    def log_inputs(self, workspace: str, run_id: str, inputs: Sequence[DatasetInput]) -> None:
-        """Link the run to data sets, each stored once per (name, digest) in its experiment.
+    def log_inputs(
+        self,
+        workspace: str,
+        run_id: str,
+        inputs: Sequence[DatasetInput],
+        models: Sequence[str] = (),
+    ) -> None:
+        """Link the run to data sets and logged models it used, in one transaction.
 
-        A data set the run has already is skipped (its first tags stay), as in MLflow.
+        A data set is stored once per (name, digest) in the run's experiment; one the run has
+        already is skipped (its first tags stay), as in MLflow. A model the run has already is
+        skipped too. ``NotFound`` for an unknown run, or a model not in the run's workspace
+        (then nothing is written).
         """
 
     @abc.abstractmethod
-    def run_inputs(self, run_ids: Sequence[str]) -> dict[str, list[DatasetInput]]:
-        """The dataset inputs of each run, in the order they were logged."""
+    def run_inputs(self, run_ids: Sequence[str]) -> dict[str, RunInputs]:
+        """The data sets and models each run used, in the order they were logged."""
 
     @abc.abstractmethod
     def search_runs(

@@ -11,7 +11,14 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from trainyard.core.entities import LifecycleStage, LoggedModelStatus, ModelMetric
+from trainyard.core.entities import (
+    Dataset,
+    DatasetInput,
+    LifecycleStage,
+    LoggedModelStatus,
+    ModelMetric,
+    RunInputs,
+)
 from trainyard.errors import Conflict, InvalidArgument, NotFound
 
 WS = "default"
@@ -84,4 +91,30 @@ def check_metrics_and_outputs(store: Any) -> None:
     _expect(NotFound, lambda: store.log_run_outputs(WS, run.run_id, [("m-" + "0" * 32, 0)]))
 
 
-ALL_CHECKS: list[Callable[[Any], None]] = [check_create_update_and_list, check_metrics_and_outputs]
+def check_model_inputs(store: Any) -> None:
+    """Models a run used: once each, in first-logged order, only models of the workspace, and
+    nothing stored when one is unknown."""
+    exp = store.create_experiment(WS, "inputs", {}, None)
+    run = store.create_run(WS, exp.experiment_id, "r", 1, None, {})
+    other = store.create_run(WS, exp.experiment_id, "o", 2, None, {})
+    a = store.create_logged_model(WS, exp.experiment_id, "a", None, None, {}, {}).model_id
+    b = store.create_logged_model(WS, exp.experiment_id, "b", None, None, {}, {}).model_id
+    store.log_inputs(WS, run.run_id, [], [b, b])
+    store.log_inputs(WS, run.run_id, [], [a, b])  # b is linked already: a retry is harmless
+    data = Dataset("d", "1", "local", "{}")
+    missing = "m-" + "0" * 32
+    _expect(NotFound, lambda: store.log_inputs(WS, other.run_id, [DatasetInput(data)], [missing]))
+    _expect(NotFound, lambda: store.log_inputs(WS, "0" * 32, [], [a]))
+    store.ensure_workspace("elsewhere")
+    far = store.create_experiment("elsewhere", "inputs", {}, None).experiment_id
+    foreign = store.create_logged_model("elsewhere", far, "f", None, None, {}, {}).model_id
+    _expect(NotFound, lambda: store.log_inputs(WS, other.run_id, [], [foreign]))
+    got = store.run_inputs([run.run_id, other.run_id])
+    assert got == {run.run_id: RunInputs([], [b, a]), other.run_id: RunInputs()}
+
+
+ALL_CHECKS: list[Callable[[Any], None]] = [
+    check_create_update_and_list,
+    check_metrics_and_outputs,
+    check_model_inputs,
+]

@@ -10,7 +10,14 @@ import math
 import threading
 from collections.abc import Callable
 
-from trainyard.core.entities import Dataset, DatasetInput, LifecycleStage, Metric, RunStatus
+from trainyard.core.entities import (
+    Dataset,
+    DatasetInput,
+    LifecycleStage,
+    Metric,
+    RunInputs,
+    RunStatus,
+)
 from trainyard.core.filters import parse_filter, parse_order_by
 from trainyard.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
 from trainyard.store._base import TrackingStore
@@ -178,11 +185,11 @@ def check_dataset_inputs(store: TrackingStore) -> None:
     store.log_inputs(WS, a.run_id, [DatasetInput(test, {ctx: "eval"}), DatasetInput(test, {})])
     store.log_inputs(WS, b.run_id, [DatasetInput(train, {})])
     got = store.run_inputs([a.run_id, b.run_id, "missing"])
-    assert got[a.run_id] == [
+    assert got[a.run_id].datasets == [
         DatasetInput(train, {ctx: "training"}),
         DatasetInput(test, {ctx: "eval"}),
     ]
-    assert got[b.run_id] == [DatasetInput(train, {})] and got["missing"] == []
+    assert got[b.run_id] == RunInputs([DatasetInput(train, {})]) and got["missing"] == RunInputs()
     _expect(NotFound, lambda: store.log_inputs(WS, "missing", [DatasetInput(train, {})]))
 
     def search(f: str) -> list[str]:

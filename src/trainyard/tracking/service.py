@@ -19,6 +19,7 @@ from trainyard.core.entities import (
     Metric,
     Page,
     Run,
+    RunInputs,
     RunStatus,
     Workspace,
 )
@@ -34,6 +35,7 @@ from trainyard.core.limits import (
     MAX_TAGS_PER_BATCH,
     check_dataset_inputs,
     check_key,
+    check_model_inputs,
     check_name,
     check_value,
     check_workspace_name,
@@ -243,17 +245,29 @@ class TrackingService:
         """Remove a run tag."""
         self.store.delete_tag(workspace, run_id, key)
 
-    def log_inputs(self, workspace: str, run_id: str, inputs: Sequence[DatasetInput]) -> None:
-        """Record the data sets a run used (``mlflow.log_input``).
+    def log_inputs(
+        self,
+        workspace: str,
+        run_id: str,
+        inputs: Sequence[DatasetInput],
+        models: Sequence[str] = (),
+    ) -> None:
+        """Record the data sets and logged models a run used (``mlflow.log_input``).
 
-        Each data set is stored once per (name, digest) in the run's experiment; one the run
-        has already is not added again. Raises InvalidArgument naming a missing or over-long
-        field, NotFound for an unknown run.
+        Each data set is stored once per (name, digest) in the run's experiment; a data set or
+        model the run has already is not added again. Raises InvalidArgument naming a missing or
+        over-long field, NotFound for an unknown run or a model not in the workspace (nothing is
+        then stored).
         """
-        self.store.log_inputs(workspace, run_id, check_dataset_inputs(list(inputs)))
+        self.store.log_inputs(
+            workspace,
+            run_id,
+            check_dataset_inputs(list(inputs)),
+            check_model_inputs(list(models)),
+        )
 
-    def run_inputs(self, run_ids: Sequence[str]) -> dict[str, list[DatasetInput]]:
-        """The dataset inputs of each run, for a page of runs at once."""
+    def run_inputs(self, run_ids: Sequence[str]) -> dict[str, RunInputs]:
+        """The data sets and models each run used, for a page of runs at once."""
         return self.store.run_inputs(run_ids)
 
     def metric_history(

@@ -22,6 +22,7 @@ from trainyard.core.entities import (
     LoggedModelStatus,
     Metric,
     Run,
+    RunInputs,
 )
 from trainyard.errors import InvalidArgument
 
@@ -269,7 +270,7 @@ def dataset_input(i: DatasetInput) -> dict[str, Any]:
 def run(
     r: Run,
     outputs: list[tuple[str, int]] | None = None,
-    inputs: list[DatasetInput] | None = None,
+    inputs: RunInputs | None = None,
 ) -> dict[str, Any]:
     """A ``Run`` message: info, data (latest metric per key), inputs and outputs."""
     data = _drop_empty(
@@ -280,11 +281,13 @@ def run(
         }
     )
     model_outputs = [{"model_id": m, "step": s} for m, s in outputs or []]
-    dataset_inputs = [dataset_input(i) for i in inputs or []]
+    inputs = inputs or RunInputs()
+    dataset_inputs = [dataset_input(i) for i in inputs.datasets]
+    model_inputs = [{"model_id": m} for m in inputs.models]
     return {
         "info": run_info(r),
         "data": data,
-        "inputs": _drop_empty({"dataset_inputs": dataset_inputs}),
+        "inputs": _drop_empty({"dataset_inputs": dataset_inputs, "model_inputs": model_inputs}),
         "outputs": _drop_empty({"model_outputs": model_outputs}),
     }
 

@@ -1,4 +1,4 @@
-"""What runs log through MLflow: metrics, params, tags, dataset inputs and model outputs.
+"""What runs log through MLflow: metrics, params, tags, inputs (data sets, models) and outputs.
 
 MLflow's rules on top of the service's: at most 1,000 metrics, 100 params and 100 tags (1,000
 entities) per batch; one value per param key in a batch; over-long param and tag values are
@@ -199,13 +199,26 @@ def _dataset_input(i: int, item: Any) -> DatasetInput:
     return DatasetInput(Dataset(*fields), tags)
 
 
+def _model_input(i: int, item: Any) -> str:
+    """One ``ModelInput`` message: the id of a logged model the run used."""
+    model_id = item.get("model_id") if isinstance(item, dict) else None
+    if not isinstance(model_id, str) or not model_id:
+        raise InvalidArgument(f"Invalid value {item!r} for parameter 'models[{i}]' supplied.")
+    return model_id
+
+
 @router.post("/runs/log-inputs")
 def log_inputs(workspace: WriteWorkspace, msg: Msg, tracking: Tracking) -> Response:
-    """Store the run's dataset inputs (``mlflow.log_input``); model inputs are not kept."""
+    """Store the data sets and logged models the run used (``mlflow.log_input``).
+
+    A model must exist in the workspace (404 ``RESOURCE_DOES_NOT_EXIST`` otherwise, and nothing
+    of the request is stored); MLflow's own server takes any id.
+    """
     run_id = msg.need("run_id")
     inputs = [_dataset_input(i, item) for i, item in enumerate(msg.items("datasets"))]
-    if inputs:
-        tracking.log_inputs(workspace, run_id, inputs)
+    models = [_model_input(i, item) for i, item in enumerate(msg.items("models"))]
+    if inputs or models:
+        tracking.log_inputs(workspace, run_id, inputs, models)
     else:
         tracking.get_run(workspace, run_id)
     return answer()

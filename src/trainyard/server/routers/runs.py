@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from trainyard.core.entities import DATASET_CONTEXT_TAG
 from trainyard.core.entities import Run as RunEntity
+from trainyard.core.entities import RunInputs as RunInputsEntity
 from trainyard.schemas import (
     LogBatch,
     LogBatchResult,
@@ -13,7 +17,10 @@ from trainyard.schemas import (
     MetricHistory,
     Run,
     RunCreate,
+    RunDatasetInput,
+    RunInputs,
     RunList,
+    RunModelInput,
     RunSearch,
     RunUpdate,
 )
@@ -23,14 +30,41 @@ from trainyard.server.deps import ReadableWorkspace, Tracking, WritableWorkspace
 router = APIRouter(prefix="/api/v1/workspaces/{workspace}/runs", tags=["runs"])
 
 
-def _out(r: RunEntity) -> Run:
-    return Run.model_validate(r)
+def _inputs(i: RunInputsEntity) -> RunInputs:
+    datasets = [
+        RunDatasetInput.model_validate(
+            {
+                "name": d.dataset.name,
+                "digest": d.dataset.digest,
+                "source_type": d.dataset.source_type,
+                "source": d.dataset.source,
+                "schema": d.dataset.schema,
+                "profile": d.dataset.profile,
+                "context": d.tags.get(DATASET_CONTEXT_TAG),
+                "tags": {k: v for k, v in d.tags.items() if k != DATASET_CONTEXT_TAG},
+            }
+        )
+        for d in i.datasets
+    ]
+    return RunInputs(datasets=datasets, models=[RunModelInput(model_id=m) for m in i.models])
+
+
+def _documents(runs: Sequence[RunEntity], tracking: Tracking) -> list[Run]:
+    """Run documents with their inputs, loaded for the whole page in one query of each kind."""
+    inputs = tracking.run_inputs([r.run_id for r in runs])
+    return [
+        Run.model_validate(r).model_copy(update={"inputs": _inputs(inputs[r.run_id])}) for r in runs
+    ]
+
+
+def _out(r: RunEntity, tracking: Tracking) -> Run:
+    return _documents([r], tracking)[0]
 
 
 @router.post("", response_model=Run, status_code=201)
 def create_run(workspace: WritableWorkspace, body: RunCreate, tracking: Tracking) -> Run:
     """Start a run in an experiment."""
-    return _out(
+    return Run.model_validate(  # a new run has no inputs yet
         tracking.create_run(
             workspace, body.experiment_id, body.name, body.start_time, body.parent_run_id, body.tags
         )
@@ -49,13 +83,13 @@ def search_runs(workspace: ReadableWorkspace, body: RunSearch, tracking: Trackin
         body.page_token,
         body.include_deleted,
     )
-    return RunList(runs=[_out(r) for r in page.items], next_page_token=page.next_page_token)
+    return RunList(runs=_documents(page.items, tracking), next_page_token=page.next_page_token)
 
 
 @router.get("/{run_id}", response_model=Run)
 def get_run(workspace: ReadableWorkspace, run_id: str, tracking: Tracking) -> Run:
-    """One run with params, tags and latest metrics."""
-    return _out(tracking.get_run(workspace, run_id))
+    """One run with params, tags, latest metrics and inputs (data sets and models it used)."""
+    return _out(tracking.get_run(workspace, run_id), tracking)
 
 
 @router.patch("/{run_id}", response_model=Run)
@@ -66,20 +100,21 @@ def update_run(
     return _out(
         tracking.update_run(
             workspace, run_id, body.status, body.end_time, body.name, body.status_message
-        )
+        ),
+        tracking,
     )
 
 
 @router.delete("/{run_id}", response_model=Run)
 def delete_run(workspace: WritableWorkspace, run_id: str, tracking: Tracking) -> Run:
     """Soft-delete a run."""
-    return _out(tracking.delete_run(workspace, run_id))
+    return _out(tracking.delete_run(workspace, run_id), tracking)
 
 
 @router.post("/{run_id}/restore", response_model=Run)
 def restore_run(workspace: WritableWorkspace, run_id: str, tracking: Tracking) -> Run:
     """Undo a delete."""
-    return _out(tracking.restore_run(workspace, run_id))
+    return _out(tracking.restore_run(workspace, run_id), tracking)
 
 
 @router.post(

@@ -224,6 +224,16 @@ logged_model_outputs = Table(
     Column("step", BigInteger, nullable=False),
 )
 
+# Logged models a run used as inputs (migration 0010), once each, in the order first logged.
+run_model_inputs = Table(
+    "run_model_inputs",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id"), primary_key=True),
+    Column("model_id", String(34), ForeignKey("logged_models.model_id"), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Index("ix_run_model_inputs_model", "model_id"),
+)
+
 # The model registry's tables (migration 0004), likewise on the shared ``metadata``.
 from trainyard.store.sql import registry_tables as _registry_tables  # noqa: E402, F401
 
