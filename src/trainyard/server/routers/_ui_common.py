@@ -115,14 +115,18 @@ def url_path(*parts: str) -> str:
     return "/".join(quote(p, safe="/:") for p in parts)
 
 
-def previous_token(page_token: str | None, size: int) -> tuple[int, str | None, bool]:
-    """``(offset, token of the previous page, whether there is one)`` for page links.
-
-    For lists paged by offset tokens (``core.paging``) ``size`` items at a time.
-    """
+def pager(page_token: str | None, size: int, next_token: str | None) -> dict[str, Any]:
+    """The page links of a list paged by offset tokens (``core.paging``) ``size`` items at a
+    time, as the templates' pager reads them: ``offset`` (of this page's first item),
+    ``next_token``, ``previous_token`` and ``has_previous``."""
     offset = decode_token(page_token)
     previous = max(0, offset - size)
-    return offset, (encode_token(previous) if previous else None), offset > 0
+    return {
+        "offset": offset,
+        "next_token": next_token,
+        "previous_token": encode_token(previous) if previous else None,
+        "has_previous": offset > 0,
+    }
 
 
 @cache

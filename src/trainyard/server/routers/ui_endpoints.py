@@ -22,7 +22,7 @@ from trainyard.server.routers._ui_common import (
     HtmlPageRoute,
     UiPage,
     page_route,
-    previous_token,
+    pager,
 )
 from trainyard.server.routers.endpoints import endpoint_out
 
@@ -72,15 +72,11 @@ def scoring_url(request: Request, endpoint: Endpoint) -> str:
 def endpoints_page(ui: UiPage, serving: Serving, page_token: str | None = None) -> HTMLResponse:
     """The workspace's online endpoints by name: auth mode, deployments, traffic split."""
     page = serving.list_endpoints(ui.workspace, ENDPOINTS_PER_PAGE, page_token)
-    offset, previous, has_previous = previous_token(page_token, ENDPOINTS_PER_PAGE)
     return ui.render(
         "endpoints.html",
         nav="endpoints",
         rows=[(e, traffic_text(e.traffic)) for e in map(endpoint_out, page.items)],
-        offset=offset,
-        next_token=page.next_page_token,
-        previous_token=previous,
-        has_previous=has_previous,
+        **pager(page_token, ENDPOINTS_PER_PAGE, page.next_page_token),
     )
 
 

@@ -17,7 +17,7 @@ from trainyard.core.jobs import JobStatus
 from trainyard.jobs.service import JobService, LogChunk
 from trainyard.schemas.jobs import Job, SweepJob
 from trainyard.server.deps import Jobs
-from trainyard.server.routers._ui_common import HtmlPageRoute, UiPage, page_route, previous_token
+from trainyard.server.routers._ui_common import HtmlPageRoute, UiPage, page_route, pager
 
 router = APIRouter(prefix="/ui", route_class=HtmlPageRoute, include_in_schema=False)
 
@@ -65,16 +65,12 @@ def job_kind(job: Job | SweepJob) -> str:
 def jobs_page(ui: UiPage, jobs: Jobs, page_token: str | None = None) -> HTMLResponse:
     """The workspace's jobs, newest first, a page at a time."""
     page = jobs.list(ui.workspace, None, JOBS_PER_PAGE, page_token)
-    offset, previous, has_previous = previous_token(page_token, JOBS_PER_PAGE)
     now = int(time.time() * 1000)
     return ui.render(
         "jobs.html",
         nav="jobs",
         rows=[(j, job_kind(j), job_times(j, now)[2]) for j in page.jobs],
-        offset=offset,
-        next_token=page.next_page_token,
-        previous_token=previous,
-        has_previous=has_previous,
+        **pager(page_token, JOBS_PER_PAGE, page.next_page_token),
     )
 
 

@@ -18,7 +18,7 @@ from trainyard.server.routers._ui_common import (
     UiPage,
     fmt_number,
     page_route,
-    previous_token,
+    pager,
 )
 
 router = APIRouter(prefix="/ui", route_class=HtmlPageRoute, include_in_schema=False)
@@ -52,16 +52,12 @@ def models_page(
 ) -> HTMLResponse:
     """The workspace's registered models by name: latest version, aliases, last update."""
     page = registry.list_models(ui.workspace, q.strip() or None, MODELS_PER_PAGE, page_token)
-    offset, previous, has_previous = previous_token(page_token, MODELS_PER_PAGE)
     return ui.render(
         "models.html",
         nav="models",
         q=q,
         rows=page.items,
-        offset=offset,
-        next_token=page.next_page_token,
-        previous_token=previous,
-        has_previous=has_previous,
+        **pager(page_token, MODELS_PER_PAGE, page.next_page_token),
     )
 
 
@@ -72,14 +68,10 @@ def model_page(
     """A registered model: description, tags, aliases and its versions, newest first."""
     model = registry.get_model(ui.workspace, name)
     page = registry.list_versions(ui.workspace, name, VERSIONS_PER_PAGE, page_token)
-    offset, previous, has_previous = previous_token(page_token, VERSIONS_PER_PAGE)
     return ui.render(
         "model.html",
         nav="models",
         model=model,
         versions=[(v, parity_summary(v.parity, v.forced)) for v in page.items],
-        offset=offset,
-        next_token=page.next_page_token,
-        previous_token=previous,
-        has_previous=has_previous,
+        **pager(page_token, VERSIONS_PER_PAGE, page.next_page_token),
     )

@@ -21,7 +21,7 @@ from trainyard.server.routers._ui_common import (
     HtmlPageRoute,
     UiPage,
     page_route,
-    previous_token,
+    pager,
     url_path,
 )
 
@@ -42,16 +42,12 @@ def experiments_page(
     page = tracking.list_experiments(
         ui.workspace, q.strip() or None, False, EXPERIMENTS_PER_PAGE, page_token
     )
-    offset, previous, has_previous = previous_token(page_token, EXPERIMENTS_PER_PAGE)
     return ui.render(
         "experiments.html",
         nav="experiments",
         q=q,
         rows=page.items,
-        offset=offset,
-        next_token=page.next_page_token,
-        previous_token=previous,
-        has_previous=has_previous,
+        **pager(page_token, EXPERIMENTS_PER_PAGE, page.next_page_token),
     )
 
 
@@ -81,7 +77,6 @@ def runs_page(
         )  # fmt: skip
     except InvalidArgument as exc:
         error, page = exc.message, Page([], None)
-    offset, previous, has_previous = previous_token(None if error else page_token, max_results)
     total = next(
         (
             n
@@ -99,10 +94,7 @@ def runs_page(
         table=views.RunsTable.build(page.items, query),
         error=error,
         here=f"{ui.base}/experiments/{experiment_id}",
-        offset=offset,
-        next_token=page.next_page_token,
-        previous_token=previous,
-        has_previous=has_previous,
+        **pager(None if error else page_token, max_results, page.next_page_token),
         page_sizes=views.PAGE_SIZES,
         now=int(time.time() * 1000),
         duration=views.run_duration,
