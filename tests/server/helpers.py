@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
 import uuid
 from typing import Any
 
@@ -111,3 +112,14 @@ def all_experiments(api: httpx.Client) -> list[dict[str, Any]]:
     assert resp.status_code == 200, resp.text
     assert resp.json()["next_page_token"] is None
     return resp.json()["experiments"]  # type: ignore[no-any-return]
+
+
+def wait_job(api: httpx.Client, name: str, timeout: float = 60) -> dict[str, Any]:
+    """Poll ``GET /jobs/{name}`` until the job is Completed, Failed or Canceled; its document."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = api.get(f"/jobs/{name}").json()
+        if job["status"] in ("Completed", "Failed", "Canceled"):
+            return job  # type: ignore[no-any-return]
+        assert time.monotonic() < deadline, job
+        time.sleep(0.1)

@@ -9,16 +9,14 @@ input, and nothing is recorded.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 import trainyard
-from tests.server.helpers import assert_error, unique
+from tests.server.helpers import assert_error, unique, wait_job
 from tests.support import RunningServer
 from trainyard.client import Workspace
 from trainyard.errors import InvalidArgument, NotFound
@@ -62,16 +60,6 @@ def store(api: httpx.Client, lake: Path) -> str:
     return name
 
 
-def _wait(api: httpx.Client, name: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        job = api.get(f"/jobs/{name}").json()
-        if job["status"] in ("Completed", "Failed", "Canceled"):
-            return job  # type: ignore[no-any-return]
-        assert time.monotonic() < deadline, job
-        time.sleep(0.1)
-
-
 def _stdout(api: httpx.Client, name: str) -> str:
     return api.get(f"/jobs/{name}/logs", params={"stream": "stdout"}).text
 
@@ -94,7 +82,7 @@ def test_a_rest_job_reads_a_datastore_folder_file_and_table_directly(
     }
     created = api.put(f"/jobs/{name}", json=doc)
     assert created.status_code == 201, created.text
-    job = _wait(api, name)
+    job = wait_job(api, name)
     assert job["status"] == "Completed", job
     assert job["inputs"]["raw"]["path"] == f"datastore://{store}/events/2026/"  # as submitted
     resolved = job["resolved"]["inputs"]
@@ -125,7 +113,7 @@ def test_a_folder_holding_a_symlink_out_of_it_fails_the_job_and_copies_nothing(
     }
     created = api.put(f"/jobs/{name}", json=doc)
     assert created.status_code == 201, created.text
-    job = _wait(api, name)
+    job = wait_job(api, name)
     assert job["status"] == "Failed", job
     assert re.search(r"input 'all': escape(_dir)? is a symlink out of the folder", job["error"])
     assert "outside" not in _stdout(api, name)

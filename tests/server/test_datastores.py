@@ -5,10 +5,8 @@ Real server (SQLite and PostgreSQL), real jobs as processes.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pandas as pd
@@ -25,16 +23,6 @@ from trainyard.errors import Conflict, NotFound
 def ws(server: RunningServer) -> Iterator[Workspace]:
     with trainyard.connect(server.url) as client:
         yield client
-
-
-def wait_done(api: httpx.Client, name: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        job = api.get(f"/jobs/{name}").json()
-        if job["status"] in ("Completed", "Failed", "Canceled"):
-            return job  # type: ignore[no-any-return]
-        assert time.monotonic() < deadline, job
-        time.sleep(0.1)
 
 
 @pytest.fixture

@@ -7,22 +7,10 @@ nothing; a good job runs, is shown back as submitted, and streams its logs.
 from __future__ import annotations
 
 import os
-import time
-from typing import Any
 
 import httpx
 
-from tests.server.helpers import assert_error, unique
-
-
-def _wait(api: httpx.Client, name: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        job = api.get(f"/jobs/{name}").json()
-        if job["status"] in ("Completed", "Failed", "Canceled"):
-            return job  # type: ignore[no-any-return]
-        assert time.monotonic() < deadline, job
-        time.sleep(0.1)
+from tests.server.helpers import assert_error, unique, wait_job
 
 
 def _upload(api: httpx.Client, kind: str, name: str, version: str, files: dict[str, bytes]) -> None:
@@ -149,7 +137,7 @@ def test_a_job_runs_and_is_shown_as_submitted(api: httpx.Client) -> None:
     assert created.json()["status"] == "Queued" and created.json()["run_id"]
     assert api.put(f"/jobs/{name}", json=doc).status_code == 200  # same document: same job
     assert_error(api.put(f"/jobs/{name}", json={**doc, "command": "true"}), 409, "ALREADY_EXISTS")
-    job = _wait(api, name)
+    job = wait_job(api, name)
     assert job["status"] == "Completed" and job["exit_code"] == 0, job
     assert [h["status"] for h in job["status_history"]] == [
         "Queued",
@@ -171,7 +159,7 @@ def test_a_job_runs_and_is_shown_as_submitted(api: httpx.Client) -> None:
     assert_error(api.post(f"/jobs/{name}/cancel"), 409, "CONFLICT", contains="Completed")
     generated = api.post("/jobs", json={"command": "exit 4"})
     assert generated.status_code == 201
-    failed = _wait(api, generated.json()["name"])
+    failed = wait_job(api, generated.json()["name"])
     assert failed["status"] == "Failed" and failed["exit_code"] == 4
     listed = api.get("/jobs", params={"max_results": 1}).json()
     assert listed["jobs"][0]["name"] == failed["name"] and listed["next_page_token"]
