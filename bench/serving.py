@@ -325,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         "mlflow_single": 500 if q else 2_000,
         "mlflow_hundred": 200 if q else 500,
     }
+    load = os.getloadavg()[0]  # before this run's own work
     cpu = min(os.sched_getaffinity(0))
     floor = {"one-cpu": echo_floor({cpu}), "free": echo_floor(None)}
     if args.placement == "one-cpu":
@@ -335,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, load average before "
-        f"{os.getloadavg()[0]:.1f}, {time.strftime('%Y-%m-%d %H:%M')}",
+        f"{load:.1f}, {time.strftime('%Y-%m-%d %H:%M')}",
         "sizes": sizes,
         "placement": f"one CPU (CPU {cpu})" if args.placement == "one-cpu" else "free",
         "floor_us": floor,
