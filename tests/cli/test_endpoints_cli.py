@@ -121,3 +121,40 @@ def test_deployment_batching_flags(srv: RunningServer, tmp_path: Path) -> None:
     assert green["batching"] == {"max_rows": 32, "max_wait_us": 500}  # the defaults
     plain = json.loads(ok(srv, "deployment", "create", "bep", "red", "--model", "b:1", "--json"))
     assert plain["batching"] is None
+
+
+def test_deployment_rollback_and_history(srv: RunningServer, tmp_path: Path) -> None:
+    path = tmp_path / "m.onnx"
+    for scale in (2.0, 3.0, 4.0):
+        path.write_bytes(scale_model(scale))
+        ok(srv, "model", "register", "r", "--path", str(path))
+    ok(srv, "endpoint", "create", "rep", "--auth", "none")
+    ok(srv, "deployment", "create", "rep", "blue", "--model", "r:1")
+    none = cli(srv, "deployment", "rollback", "rep", "blue")
+    assert none.returncode == 4 and "no earlier model version" in none.stderr
+    ok(srv, "deployment", "update", "rep", "blue", "--model", "r:2")
+    ok(srv, "deployment", "update", "rep", "blue", "--model", "r@latest")
+    assert "rolled back rep/blue to r:2" in ok(srv, "deployment", "rollback", "rep", "blue")
+    back = json.loads(
+        ok(srv, "deployment", "rollback", "rep", "blue", "--to-version", "1", "--json")
+    )
+    assert (back["model_version"], back["model_ref"]) == (1, "r:1")
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps({"inputs": [[1, 1, 1]]}))
+    answer = json.loads(ok(srv, "endpoint", "invoke", "rep", "--data", str(request)))
+    assert answer["predictions"] == [[2.0, 2.0, 2.0]]
+
+    shown = ok(srv, "deployment", "history", "rep", "blue")
+    assert "r@latest" in shown and "rolled back" in shown and "created" in shown
+    data = json.loads(ok(srv, "deployment", "history", "rep", "blue", "--json"))
+    assert [(e["model_version"], e["reason"]) for e in data] == [
+        (1, "rolled back"),
+        (2, "rolled back"),
+        (3, "updated"),
+        (2, "updated"),
+        (1, "created"),
+    ]
+    missing = cli(srv, "deployment", "rollback", "rep", "blue", "--to-version", "9")
+    assert missing.returncode == 3 and "never served model version 9" in missing.stderr
+    gone = cli(srv, "deployment", "history", "rep", "nope")
+    assert gone.returncode == 3 and "nope" in gone.stderr

@@ -100,6 +100,8 @@ EXPECTED_ROUTES = {
     ("GET", WS + "/endpoints/{}/deployments/{}"),
     ("PATCH", WS + "/endpoints/{}/deployments/{}"),
     ("DELETE", WS + "/endpoints/{}/deployments/{}"),
+    ("POST", WS + "/endpoints/{}/deployments/{}/rollback"),
+    ("GET", WS + "/endpoints/{}/deployments/{}/history"),
 }
 
 

@@ -165,6 +165,7 @@ def test_restart_at_head_changes_nothing(database_url: str) -> None:
 # What undoing each of the last migrations drops by design (their downgrades drop what their
 # upgrades added); everything else must stay as it was.
 DOWNGRADES: list[tuple[str, set[str], set[tuple[str, str]]]] = [
+    ("0010", {"deployment_history"}, set()),  # undo 0011
     ("0009", {"run_model_inputs"}, set()),  # undo 0010
     ("0008", {"datasets", "run_inputs", "run_input_tags"}, set()),  # undo 0009
     ("0007", set(), {("deployments", "batch_max_rows"), ("deployments", "batch_max_wait_us")}),
@@ -173,7 +174,7 @@ DOWNGRADES: list[tuple[str, set[str], set[tuple[str, str]]]] = [
 
 
 def test_downgrade_last_migrations_and_upgrade_again(database_url: str) -> None:
-    assert HEAD == "0010", "a new migration: add its downgrade to DOWNGRADES"
+    assert HEAD == "0011", "a new migration: add its downgrade to DOWNGRADES"
     previous = seeded(database_url, HEAD)
     engine = make_engine(database_url)
     try:

@@ -64,11 +64,19 @@ JOBS: list[tuple[int, str, str, dict[str, Any]]] = [
 ]
 """Jobs as (seq, name, status, the fields that differ from ``_job``'s defaults)."""
 
+HISTORY: list[tuple[Any, ...]] = [
+    (1, "default", "ep", "blue", "clf", 2, MV2, "clf@champion", "created", T0 + 92),
+    (2, "default", "ep", "blue", "clf", 1, MV1, "models:/clf/1", "rolled back", T0 + 93),
+    (3, "default", "ep", "green", "clf", 1, MV1, "models:/clf@champion", "created", T0 + 92),
+]
+"""Deployment history rows (0011), oldest first, as ``id ... reason created_at``."""
+
 AUTO_IDS = {
     "experiments": "experiment_id",
     "jobs": "seq",
     "job_status_changes": "id",
     "registered_models": "id",
+    "deployment_history": "id",
 }
 """Autoincrement keys: left out of the insert (as the stores do), checked against the seed's."""
 
@@ -497,6 +505,15 @@ ROWS: list[tuple[str, str, list[dict[str, Any]]]] = [
         _rows("run_id dataset_id key value", (R1, D1, "mlflow.data.context", "train")),
     ),
     ("0010", "run_model_inputs", _rows("run_id model_id position", (R2, LM2, 0), (R2, LM1, 1))),
+    (
+        "0011",
+        "deployment_history",
+        _rows(
+            "id workspace endpoint deployment model_name model_version model_id model_ref reason "
+            "created_at",
+            *HISTORY,
+        ),
+    ),
 ]
 SERVING_REVISION = 7
 """What ``serving_revision`` counts once the rows above were written through the store."""

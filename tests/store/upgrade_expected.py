@@ -21,6 +21,7 @@ from tests.store.upgrade_data import (
     DATASET_SOURCE,
     ENV_SPEC,
     EXP_TAGS,
+    HISTORY,
     JOBS,
     LATEST,
     LM1,
@@ -39,6 +40,7 @@ from tests.store.upgrade_data import (
     TRIAL_PARAMS,
     TRIAL_RAW,
 )
+from trainyard.core.deployment_history import ChangeReason, DeploymentEvent
 from trainyard.core.entities import (
     Dataset,
     DatasetInput,
@@ -137,6 +139,9 @@ def observed(store: SqlTrackingStore) -> dict[str, Any]:
         "versions": _or_empty(registry.list_versions, "default", "clf", 100, 0),
         "trials": sweeps.list_trials("default", "sweep1"),
         "serving": serving.snapshot(),
+        "deployment history": {
+            d: serving.list_history("default", "ep", d, 100, 0) for d in ("blue", "green")
+        },
     }
 
 
@@ -438,6 +443,23 @@ def _serving(revision: str) -> tuple[int, list[Endpoint]]:
     return SERVING_REVISION, [ep, ep2]
 
 
+def _history(revision: str) -> dict[str, tuple[list[DeploymentEvent], bool]]:
+    """The seeded history (0011 on), or what 0011 gives existing deployments (0006 to 0010):
+    their current version, as ``created`` at their last update."""
+    if revision >= "0011":
+        events = [DeploymentEvent(*row[1:8], ChangeReason(row[8]), row[9]) for row in HISTORY]
+    elif revision >= "0006":
+        events = [
+            DeploymentEvent("default", "ep", d, "clf", 1, MV1, ref, ChangeReason.CREATED, T0 + 93)
+            for d, ref in (("blue", "models:/clf/1"), ("green", "models:/clf@champion"))
+        ]
+    else:
+        events = []
+    return {
+        d: ([e for e in reversed(events) if e.deployment == d], False) for d in ("blue", "green")
+    }
+
+
 def expected(revision: str) -> dict[str, Any]:
     """What ``observed`` must give for a database seeded (by ``seed``) at ``revision``."""
 
@@ -476,6 +498,7 @@ def expected(revision: str) -> dict[str, Any]:
         **(_registry() if since("0004") else no_models),
         "trials": _trials() if since("0005") else [],
         "serving": _serving(revision) if since("0006") else (0, []),
+        "deployment history": _history(revision),
         "datastores": (
             [
                 Datastore(

@@ -51,10 +51,10 @@ def _register_models() -> None:
 
 
 def _register_serving() -> None:
-    from trainyard.cli import endpoints, serve
+    from trainyard.cli import deployments, endpoints, serve
 
     app.add_typer(endpoints.app, name="endpoint")
-    app.add_typer(endpoints.deployment_app, name="deployment")
+    app.add_typer(deployments.deployment_app, name="deployment")
     app.command("serve")(serve.serve)
 
 

@@ -10,6 +10,8 @@ Example::
     ws.endpoints.traffic("churn", {"green": 100})
     ws.endpoints.deployments.delete("churn", "blue")
     ws.endpoints.deployments.update("churn", "green", batching={"max_rows": 32, "max_wait_us": 500})
+    ws.endpoints.deployments.rollback("churn", "green")            # back to the previous version
+    ws.endpoints.deployments.history("churn", "green")             # newest first
 """
 
 from __future__ import annotations
@@ -157,6 +159,39 @@ class Deployments:
             data["batching"] = None  # null: off
         found = self._scope.request("PATCH", "endpoints", endpoint, "deployments", name, json=data)
         return s.Deployment.model_validate(found)
+
+    def rollback(self, endpoint: str, name: str, to_version: int | None = None) -> s.Deployment:
+        """Serve again the model version the deployment served before the current one (or
+        the most recent one numbered ``to_version``); it is loaded and warmed before it takes
+        over, as in :meth:`update`. ``Conflict`` when there is no earlier version, ``NotFound``
+        when that version was deleted from the registry.
+
+        Example::
+
+            ws.endpoints.deployments.rollback("churn", "blue")  # the deployment, as it is now
+        """
+        data = body(s.DeploymentRollback, to_version=to_version)
+        found = self._scope.request(
+            "POST", "endpoints", endpoint, "deployments", name, "rollback", json=data
+        )
+        return s.Deployment.model_validate(found)
+
+    def history(self, endpoint: str, name: str) -> list[s.DeploymentEvent]:
+        """The model versions the deployment served, newest first (the first is the current
+        one), each with its reason: ``created``, ``updated`` or ``rolled back``."""
+
+        def page(token: str | None) -> tuple[list[s.DeploymentEvent], str | None]:
+            params: dict[str, Any] = {
+                "max_results": 1000,
+                **({"page_token": token} if token else {}),
+            }
+            path = ("endpoints", endpoint, "deployments", name, "history")
+            found = s.DeploymentHistory.model_validate(
+                self._scope.request("GET", *path, params=params)
+            )
+            return found.history, found.next_page_token
+
+        return list(iter_pages(page))
 
     def delete(self, endpoint: str, name: str) -> None:
         """Delete a deployment that takes no live traffic (``Conflict`` otherwise)."""

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from trainyard.core.deployment_history import ChangeReason
 from trainyard.core.serving import (
     MAX_BATCH_WAIT_US,
     MAX_BODY_LIMIT,
@@ -130,6 +131,35 @@ class Deployment(_Public):
     batching: Batching | None = None
     created_at: int
     updated_at: int
+
+
+class DeploymentRollback(BaseModel):
+    """Body of ``POST /endpoints/{name}/deployments/{deployment}/rollback`` (optional).
+
+    ``to_version`` left out: the version served before the current one.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    to_version: int | None = Field(default=None, ge=1)
+
+
+class DeploymentEvent(_Public):
+    """One entry of a deployment's history: the model version it served from ``at`` on."""
+
+    deployment: str
+    model_name: str
+    model_version: int
+    model_id: str
+    model_ref: str = Field(description="the reference as given, e.g. churn@champion")
+    reason: ChangeReason
+    at: int
+
+
+class DeploymentHistory(BaseModel):
+    """A page of a deployment's history, newest first."""
+
+    history: list[DeploymentEvent]
+    next_page_token: str | None = None
 
 
 class Endpoint(_Public):

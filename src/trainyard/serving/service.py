@@ -13,6 +13,9 @@ Rules kept here (the store only keeps them atomic):
   first); deleting the mirror target stops the mirroring.
 - A deployment's ``batching`` (off when ``None``) is checked against its limits whenever either
   changes: ``batching.max_rows`` may not exceed ``limits.max_rows``.
+- Every change of a deployment's model version (create, update, rollback) is added to its
+  history in the same transaction; ``rollback_deployment`` goes back to an earlier entry through
+  the same path as an update (resolved, loaded and warmed before it takes traffic).
 - Each write is followed by ``host.sync()``, so this process serves the change before the call
   returns; scoring replicas follow within their poll interval.
 """
@@ -21,10 +24,11 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import Literal
 
+from trainyard.core.deployment_history import ChangeReason, DeploymentEvent, rollback_target
 from trainyard.core.entities import Page
 from trainyard.core.paging import decode_token, encode_token
 from trainyard.core.registry import ModelVersionStatus
@@ -214,7 +218,7 @@ class ServingService:
             self._still_registered(d)
             first = sum(e.traffic.values()) == 0
             traffic = {**e.traffic, name: 100 if first else 0}
-            return EndpointChange(traffic=traffic, put_deployment=d)
+            return EndpointChange(traffic=traffic, put_deployment=d, history=ChangeReason.CREATED)
 
         return self._write(d, mutate).deployments[name]
 
@@ -255,12 +259,71 @@ class ServingService:
             d = self._resolved(d)
 
         def mutate(e: Endpoint) -> EndpointChange:
-            self._deployment(e, name)
+            current = self._deployment(e, name)
             if d.model_id != old.model_id:
                 self._still_registered(d)
-            return EndpointChange(put_deployment=d)
+            changed = d.model_id != current.model_id
+            return EndpointChange(
+                put_deployment=d, history=ChangeReason.UPDATED if changed else None
+            )
 
         return self._write(d, mutate).deployments[name]
+
+    def rollback_deployment(
+        self, workspace: str, endpoint: str, name: str, to_version: int | None = None
+    ) -> Deployment:
+        """Serve again a model version the deployment served before: by default the last one
+        other than the current, else the most recent entry of version ``to_version``.
+
+        The version is loaded and warmed before it takes over, exactly as in an update; the
+        deployment's reference becomes ``NAME:VERSION``, and the rest of it is kept.
+
+        Raises:
+            Conflict: no earlier version, ``to_version`` is the current one, or the deployment
+                changed while the version loaded.
+            NotFound: no such endpoint or deployment, a ``to_version`` it never served, or the
+                version was deleted from the registry (the message names it).
+        """
+        old = self.get_deployment(workspace, endpoint, name)
+        target = rollback_target(
+            name, old.model_id, self._history(workspace, endpoint, name), to_version
+        )
+        ref = f"{target.model_name}:{target.model_version}"
+        try:
+            self.registry.resolve(workspace, target.model_id)
+        except NotFound:
+            raise NotFound(
+                f"{ref}, which deployment {name!r} served before, was deleted from the registry: "
+                "roll back to another version (--to-version) or update it with --model"
+            ) from None
+        d = self._resolved(replace(old, model_ref=ref, updated_at=_now()), target.model_id)
+
+        def mutate(e: Endpoint) -> EndpointChange:
+            current = self._deployment(e, name)
+            if current.model_id != old.model_id:
+                raise Conflict(
+                    f"deployment {name!r} changed while rolling back (it now serves "
+                    f"{current.model_name}:{current.model_version}): look at its history and "
+                    "try again"
+                )
+            self._still_registered(d)
+            return EndpointChange(put_deployment=d, history=ChangeReason.ROLLED_BACK)
+
+        return self._write(d, mutate).deployments[name]
+
+    def deployment_history(
+        self,
+        workspace: str,
+        endpoint: str,
+        name: str,
+        max_results: int = 100,
+        page_token: str | None = None,
+    ) -> Page[DeploymentEvent]:
+        """A page of the model versions the deployment served, newest first."""
+        self.get_deployment(workspace, endpoint, name)
+        offset = decode_token(page_token)
+        items, more = self.store.list_history(workspace, endpoint, name, max_results, offset)
+        return Page(items, encode_token(offset + len(items)) if more else None)
 
     def delete_deployment(self, workspace: str, endpoint: str, name: str) -> Endpoint:
         """Delete a deployment that takes no live traffic (or is the last one)."""
@@ -297,8 +360,17 @@ class ServingService:
         makes this raise ``NotFound``: never both recorded."""
         self.registry.store.get_version_by_id(d.workspace, d.model_id)
 
-    def _resolved(self, d: Deployment) -> Deployment:
-        v = self.registry.resolve(d.workspace, d.model_ref)
+    def _history(self, workspace: str, endpoint: str, name: str) -> Iterator[DeploymentEvent]:
+        """The deployment's whole history, newest first, read a page at a time."""
+        offset, more = 0, True
+        while more:
+            items, more = self.store.list_history(workspace, endpoint, name, 1000, offset)
+            offset += len(items)
+            yield from items
+
+    def _resolved(self, d: Deployment, ref: str | None = None) -> Deployment:
+        """``d`` with the version ``ref`` (default: its reference) names, loaded and warm."""
+        v = self.registry.resolve(d.workspace, ref or d.model_ref)
         if v.status is not ModelVersionStatus.READY:
             raise InvalidArgument(f"{v.name}:{v.version} is {v.status}: {v.status_reason}")
         if self.host is not None:

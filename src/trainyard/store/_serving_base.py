@@ -12,6 +12,11 @@ contract of ``store/_base.py`` (thread safety, durability, all-or-nothing writes
   deployments. When ``mutate`` raises, nothing is written.
 - Every write (endpoint or deployment) bumps one store-wide ``revision`` in its transaction:
   a scoring replica that reads an unchanged revision knows nothing changed.
+- When a change carries ``history``, the deployment it puts is added to that deployment's
+  model history (:class:`~trainyard.core.deployment_history.DeploymentEvent`) in the same
+  transaction, dated ``now``; a deployment's history goes when the deployment or its endpoint
+  is deleted (or replaced by ``delete_deployments`` then ``put_deployment``).
+- ``list_history`` pages a deployment's history newest first (an unknown deployment has none).
 - ``snapshot`` returns the revision and every endpoint with its deployments, read in one
   transaction (consistent with that revision).
 """
@@ -22,12 +27,14 @@ import abc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from trainyard.core.deployment_history import ChangeReason, DeploymentEvent
 from trainyard.core.serving import AuthMode, Deployment, Endpoint, EndpointKeys
 
 
 @dataclass(frozen=True, slots=True)
 class EndpointChange:
-    """What ``mutate`` asks ``change_endpoint`` to write; None/empty fields change nothing."""
+    """What ``mutate`` asks ``change_endpoint`` to write; None/empty fields change nothing.
+    ``history``: record ``put_deployment``'s model version in its history, for this reason."""
 
     auth: AuthMode | None = None
     description: str | None = None
@@ -36,6 +43,7 @@ class EndpointChange:
     mirror: dict[str, int] | None = None
     put_deployment: Deployment | None = None
     delete_deployments: tuple[str, ...] = field(default_factory=tuple)
+    history: ChangeReason | None = None
 
 
 class ServingStore(abc.ABC):
@@ -64,6 +72,12 @@ class ServingStore(abc.ABC):
     @abc.abstractmethod
     def delete_endpoint(self, workspace: str, name: str) -> Endpoint:
         """Delete the endpoint and its deployments; return what it was."""
+
+    @abc.abstractmethod
+    def list_history(
+        self, workspace: str, endpoint: str, deployment: str, max_results: int, offset: int
+    ) -> tuple[list[DeploymentEvent], bool]:
+        """A page of a deployment's model history, newest first, and whether more follow."""
 
     @abc.abstractmethod
     def revision(self) -> int:

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from trainyard.core.deployment_history import ChangeReason, DeploymentEvent
 from trainyard.core.serving import AuthMode, Batching, Deployment, Endpoint, EndpointKeys
 from trainyard.errors import AlreadyExists, InvalidArgument, NotFound
 from trainyard.store._base import TrackingStore
@@ -172,10 +173,61 @@ def check_batching_round_trips(s: ServingStores) -> None:
     assert st.snapshot()[1][0].deployments["batched"] == off
 
 
+def check_history_is_recorded_with_the_change(s: ServingStores) -> None:
+    """A change with ``history`` records the version it puts, in the same transaction; pages
+    come newest first; the history goes with its deployment and with its endpoint."""
+    st = s.serving
+    st.create_endpoint(_endpoint("ep"))
+    v1 = _deployment("blue")
+    v2 = replace(v1, model_ref="m@champion", model_version=2, model_id="mv-" + "2" * 32)
+
+    def put(d: Deployment, why: ChangeReason | None, now: int, name: str = "ep") -> None:
+        st.change_endpoint(WS, name, lambda e: EndpointChange(put_deployment=d, history=why), now)
+
+    put(v1, ChangeReason.CREATED, 10)
+    put(v2, ChangeReason.UPDATED, 11)
+    put(replace(v2, replicas=4), None, 12)  # same version: nothing recorded
+    put(v1, ChangeReason.ROLLED_BACK, 13)
+
+    def refuse(e: Endpoint) -> EndpointChange:
+        raise InvalidArgument("no")
+
+    _expect(InvalidArgument, lambda: st.change_endpoint(WS, "ep", refuse, 14))
+    found, more = st.list_history(WS, "ep", "blue", 10, 0)
+    assert not more
+    assert [(e.model_version, e.model_ref, e.reason, e.at) for e in found] == [
+        (1, "m:1", ChangeReason.ROLLED_BACK, 13),
+        (2, "m@champion", ChangeReason.UPDATED, 11),
+        (1, "m:1", ChangeReason.CREATED, 10),
+    ]
+    assert found[1] == DeploymentEvent(
+        WS, "ep", "blue", "m", 2, "mv-" + "2" * 32, "m@champion", ChangeReason.UPDATED, 11
+    )
+    assert st.get_endpoint(WS, "ep").deployments["blue"].replicas == 1  # rolled back as given
+    page, more = st.list_history(WS, "ep", "blue", 2, 0)
+    assert [e.at for e in page] == [13, 11] and more
+    page, more = st.list_history(WS, "ep", "blue", 2, 2)
+    assert [e.at for e in page] == [10] and not more
+    assert st.list_history(WS, "ep", "nope", 10, 0) == ([], False)
+
+    green = _deployment("green")
+    put(green, ChangeReason.CREATED, 20)
+    st.change_endpoint(WS, "ep", lambda e: EndpointChange(delete_deployments=("green",)), 21)
+    put(green, ChangeReason.CREATED, 22)  # a new deployment of the same name starts afresh
+    assert [e.at for e in st.list_history(WS, "ep", "green", 10, 0)[0]] == [22]
+    s.tracking.ensure_workspace("other")
+    st.create_endpoint(_endpoint("ep", "other"))
+    assert st.list_history("other", "ep", "blue", 10, 0) == ([], False)
+    st.delete_endpoint(WS, "ep")
+    st.create_endpoint(_endpoint("ep"))
+    assert st.list_history(WS, "ep", "blue", 10, 0) == ([], False)
+
+
 ALL_CHECKS = [
     check_endpoints,
     check_changes_are_atomic_and_counted,
     check_concurrent_changes_do_not_lose_updates,
     check_snapshot_and_delete,
     check_batching_round_trips,
+    check_history_is_recorded_with_the_change,
 ]

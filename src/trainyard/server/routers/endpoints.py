@@ -18,6 +18,9 @@ from trainyard.schemas.serving import (
     Batching,
     Deployment,
     DeploymentCreate,
+    DeploymentEvent,
+    DeploymentHistory,
+    DeploymentRollback,
     DeploymentUpdate,
     Endpoint,
     EndpointCreate,
@@ -183,6 +186,37 @@ def update_deployment(
         _batching_change(body),
     )
     return _deployment(d)
+
+
+@router.post("/{name}/deployments/{deployment}/rollback", response_model=Deployment)
+def rollback_deployment(
+    workspace: WritableWorkspace,
+    name: str,
+    deployment: str,
+    serving: Serving,
+    body: DeploymentRollback | None = None,
+) -> Deployment:
+    """Serve again the version served before the current one (or ``to_version``); it loads
+    and warms before it takes over, as in an update. 409 when there is no earlier version."""
+    to_version = None if body is None else body.to_version
+    return _deployment(serving.rollback_deployment(workspace, name, deployment, to_version))
+
+
+@router.get("/{name}/deployments/{deployment}/history", response_model=DeploymentHistory)
+def deployment_history(
+    workspace: ReadableWorkspace,
+    name: str,
+    deployment: str,
+    serving: Serving,
+    max_results: MaxResults = 100,
+    page_token: str | None = None,
+) -> DeploymentHistory:
+    """The model versions the deployment served, newest first, and why each change was made."""
+    page = serving.deployment_history(workspace, name, deployment, max_results, page_token)
+    return DeploymentHistory(
+        history=[DeploymentEvent.model_validate(e) for e in page.items],
+        next_page_token=page.next_page_token,
+    )
 
 
 @router.delete("/{name}/deployments/{deployment}", status_code=204)

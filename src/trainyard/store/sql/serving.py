@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from trainyard.core.deployment_history import ChangeReason, DeploymentEvent
 from trainyard.core.serving import (
     AuthMode,
     Batching,
@@ -25,6 +26,7 @@ from trainyard.core.serving import (
 from trainyard.errors import AlreadyExists, NotFound
 from trainyard.store._serving_base import EndpointChange, ServingStore
 from trainyard.store.sql.engine import Database
+from trainyard.store.sql.serving_tables import deployment_history as ht
 from trainyard.store.sql.serving_tables import deployments as dt
 from trainyard.store.sql.serving_tables import endpoints as et
 from trainyard.store.sql.serving_tables import serving_revision as rt
@@ -77,6 +79,20 @@ def _deployment_values(d: Deployment) -> dict[str, Any]:
     }
 
 
+def _event(row: Any) -> DeploymentEvent:
+    return DeploymentEvent(
+        workspace=row.workspace,
+        endpoint=row.endpoint,
+        deployment=row.deployment,
+        model_name=row.model_name,
+        model_version=row.model_version,
+        model_id=row.model_id,
+        model_ref=row.model_ref,
+        reason=ChangeReason(row.reason),
+        at=row.created_at,
+    )
+
+
 def _endpoints(rows: Sequence[Any], deps: Sequence[Any]) -> list[Endpoint]:
     by_endpoint: dict[tuple[str, str], dict[str, Deployment]] = {}
     for d in deps:
@@ -114,6 +130,29 @@ class SqlServingStore(ServingStore):
             select(dt).where(dt.c.workspace == workspace, dt.c.endpoint == name)
         ).all()
         return _endpoints([row], deps)[0]
+
+    def _put(self, conn: Connection, d: Deployment, reason: ChangeReason | None, now: int) -> None:
+        """Update the deployment's row in place (its history references it), or insert it;
+        then record its model version when ``reason`` says why it changed."""
+        values = _deployment_values(d)
+        key = (dt.c.workspace == d.workspace, dt.c.endpoint == d.endpoint, dt.c.name == d.name)
+        kept = {k: v for k, v in values.items() if k not in ("workspace", "endpoint", "name")}
+        if conn.execute(update(dt).where(*key).values(**kept)).rowcount == 0:
+            conn.execute(insert(dt).values(**values))
+        if reason is not None:
+            conn.execute(
+                insert(ht).values(
+                    workspace=d.workspace,
+                    endpoint=d.endpoint,
+                    deployment=d.name,
+                    model_name=d.model_name,
+                    model_version=d.model_version,
+                    model_id=d.model_id,
+                    model_ref=d.model_ref,
+                    reason=reason.value,
+                    created_at=now,
+                )
+            )
 
     def _bump(self, conn: Connection) -> None:
         done = conn.execute(update(rt).where(rt.c.id == 1).values(revision=rt.c.revision + 1))
@@ -196,12 +235,13 @@ class SqlServingStore(ServingStore):
             if change.mirror is not None:
                 values["mirror"] = _dumps(change.mirror)
             where = (dt.c.workspace == workspace, dt.c.endpoint == name)
+            hwhere = (ht.c.workspace == workspace, ht.c.endpoint == name)
             for gone in change.delete_deployments:
+                conn.execute(delete(ht).where(*hwhere, ht.c.deployment == gone))
                 conn.execute(delete(dt).where(*where, dt.c.name == gone))
             d = change.put_deployment
             if d is not None:
-                conn.execute(delete(dt).where(*where, dt.c.name == d.name))
-                conn.execute(insert(dt).values(**_deployment_values(d)))
+                self._put(conn, d, change.history, now)
             conn.execute(
                 update(et).where(et.c.workspace == workspace, et.c.name == name).values(**values)
             )
@@ -212,10 +252,30 @@ class SqlServingStore(ServingStore):
         """Delete the deployments, then the endpoint."""
         with self.db.write() as conn:
             gone = self._load(conn, workspace, name, lock=True)
+            conn.execute(delete(ht).where(ht.c.workspace == workspace, ht.c.endpoint == name))
             conn.execute(delete(dt).where(dt.c.workspace == workspace, dt.c.endpoint == name))
             conn.execute(delete(et).where(et.c.workspace == workspace, et.c.name == name))
             self._bump(conn)
         return gone
+
+    def list_history(
+        self, workspace: str, endpoint: str, deployment: str, max_results: int, offset: int
+    ) -> tuple[list[DeploymentEvent], bool]:
+        """A page newest first (by ``id``, which grows with each entry)."""
+        q = (
+            select(ht)
+            .where(
+                ht.c.workspace == workspace,
+                ht.c.endpoint == endpoint,
+                ht.c.deployment == deployment,
+            )
+            .order_by(ht.c.id.desc())
+            .limit(max_results + 1)
+            .offset(offset)
+        )
+        with self.db.read() as conn:
+            rows = conn.execute(q).all()
+        return [_event(r) for r in rows[:max_results]], len(rows) > max_results
 
     # ---------------------------------------------------------------- replicas
     def revision(self) -> int:

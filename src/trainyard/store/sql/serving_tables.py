@@ -8,6 +8,10 @@
 - ``deployments``: one row per deployment, keyed by (workspace, endpoint, name), with the model
   reference as given and the version it resolved to, replicas, request limits and batching
   (``batch_max_rows``/``batch_max_wait_us``, migration ``0008``; both NULL: batching off).
+- ``deployment_history``: one row per change of a deployment's model version (migration
+  ``0011``): the version served from then on, the reference as given, why (``created``,
+  ``updated``, ``rolled back``) and when; ``id`` orders them. It goes with its deployment and
+  its endpoint (``ON DELETE CASCADE``, and the store deletes it explicitly too).
 - ``serving_revision``: one row whose ``revision`` grows with every serving write; replicas poll
   it to learn that something changed.
 """
@@ -20,6 +24,7 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     String,
     Table,
@@ -68,6 +73,28 @@ deployments = Table(
         name="fk_deployments_endpoint",
         ondelete="CASCADE",
     ),
+)
+
+deployment_history = Table(
+    "deployment_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("workspace", String(63), nullable=False),
+    Column("endpoint", String(63), nullable=False),
+    Column("deployment", String(63), nullable=False),
+    Column("model_name", String(200), nullable=False),
+    Column("model_version", Integer, nullable=False),
+    Column("model_id", String(35), nullable=False),
+    Column("model_ref", String(300), nullable=False),
+    Column("reason", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    ForeignKeyConstraint(
+        ["workspace", "endpoint", "deployment"],
+        ["deployments.workspace", "deployments.endpoint", "deployments.name"],
+        name="fk_deployment_history_deployment",
+        ondelete="CASCADE",
+    ),
+    Index("ix_deployment_history_deployment", "workspace", "endpoint", "deployment", "id"),
 )
 
 serving_revision = Table(
