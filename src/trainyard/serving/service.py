@@ -255,8 +255,10 @@ class ServingService:
             created_at=old.created_at,
             updated_at=_now(),
         )
-        if model is not None or d.replicas != old.replicas:
-            d = self._resolved(d)
+        if model is not None:
+            d = self._resolved(d)  # the reference again: an alias is followed now
+        elif d.replicas != old.replicas:
+            d = self._resolved(d, old.model_id)  # the same version, with new sessions
 
         def mutate(e: Endpoint) -> EndpointChange:
             current = self._deployment(e, name)
