@@ -9,12 +9,12 @@ changes must go where the traffic said.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import Counter
+from typing import Any
 
 import httpx
 
+from tests.e2e.scoring_load import ScoringLoad
 from tests.server.test_models import upload
 from tests.serving.models import scale_model
 from tests.support import RunningServer
@@ -34,61 +34,30 @@ def test_swap_under_load_fails_no_request(sqlite_server: RunningServer) -> None:
     key = api.get("/endpoints/live/keys").json()["primary"]
     assert api.post("/endpoints/live/deployments", json={"name": "blue", "model": "m:1"}).is_success
 
-    stop = threading.Event()
-    answered: Counter[str] = Counter()
-    failures: list[str] = []
-    lock = threading.Lock()
-    phases: list[str] = ["blue only"]
+    def check(doc: dict[str, Any]) -> tuple[str, bool]:
+        return doc["deployment"], doc["predictions"] == EXPECTED[doc["deployment"]]
 
-    def client() -> None:
-        headers = {"Authorization": f"Bearer {key}"}
-        with httpx.Client(base_url=srv.url, headers=headers, timeout=10) as http:
-            while not stop.is_set():
-                begun = len(phases)
-                try:
-                    resp = http.post("/endpoints/live/score", json=ROW)
-                    doc = resp.json()
-                    ok = (
-                        resp.status_code == 200
-                        and doc["predictions"] == EXPECTED[doc["deployment"]]
-                    )
-                    problem = None if ok else f"{resp.status_code} {resp.text[:200]}"
-                except Exception as exc:  # a dropped connection is a failure too
-                    problem = f"{type(exc).__name__}: {exc}"
-                with lock:
-                    phase = phases[-1] if len(phases) == begun else "during a change"
-                    if problem is None:
-                        answered[f"{phase}: {doc['deployment']}"] += 1
-                    else:
-                        failures.append(f"{phases[-1]}: {problem}")
-
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-    for t in threads:
-        t.start()
-    try:
+    with ScoringLoad(srv.url, "live", key, ROW, check, first="blue only", clients=CLIENTS) as load:
         time.sleep(0.5)
-        phases.append("creating green")
+        load.phase("creating green")
         created = api.post("/endpoints/live/deployments", json={"name": "green", "model": "m:2"})
         assert created.status_code == 201, created.text
-        phases.append("green at 0%")
+        load.phase("green at 0%")
         time.sleep(0.4)
         for share in (10, 100):
-            phases.append(f"moving to {share}%")
+            load.phase(f"moving to {share}%")
             resp = api.put(
                 "/endpoints/live/traffic", json={"traffic": {"blue": 100 - share, "green": share}}
             )
             assert resp.status_code == 200, resp.text
-            phases.append(f"green at {share}%")
+            load.phase(f"green at {share}%")
             time.sleep(0.6)
-        phases.append("deleting blue")
+        load.phase("deleting blue")
         assert api.delete("/endpoints/live/deployments/blue").status_code == 204
-        phases.append("blue deleted")
+        load.phase("blue deleted")
         time.sleep(0.5)
-    finally:
-        stop.set()
-        for t in threads:
-            t.join(15)
-    assert not failures, failures[:10]
+    answered = load.answered
+    assert not load.failures, load.failures[:10]
     assert answered["blue only: blue"] > 0 and answered["green at 0%: green"] == 0
     assert answered["green at 10%: green"] > 0 and answered["green at 10%: blue"] > 0
     assert answered["blue deleted: blue"] == 0 and answered["blue deleted: green"] > 0
